@@ -1,0 +1,51 @@
+/**
+ * Every error a panda library throws on purpose. `code` is stable and machine-readable; apps map
+ * codes to exit statuses (CLI) or HTTP statuses (service) in one place each.
+ */
+export const ERROR_CODES = [
+  'CONFIG_INVALID',
+  'BACKEND_UNAVAILABLE',
+  'SAFETENSORS_INVALID',
+  'SHAPE_MISMATCH',
+  'DTYPE_MISMATCH',
+  'DATA_FILE_MISSING',
+  'DATA_ROW_INVALID',
+  'TASK_UNKNOWN',
+  'LABEL_UNKNOWN',
+  'PROMPT_TOO_LONG',
+  'MODEL_NOT_FOUND',
+  'TENSOR_LEAK',
+  'CHECKPOINT_INVALID',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface PandaErrorOptions {
+  cause?: unknown;
+  /** Structured facts about the failure (file, line, expected/actual shapes, ...). */
+  details?: Record<string, unknown>;
+}
+
+export class PandaError extends Error {
+  override readonly name = 'PandaError';
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: PandaErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+/** Type guard, optionally narrowed to one code. */
+export function isPandaError(value: unknown, code?: ErrorCode): value is PandaError {
+  return value instanceof PandaError && (code === undefined || value.code === code);
+}
+
+/** Normalises anything thrown into an Error, keeping the original as `cause`. */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new PandaError('INTERNAL', `non-error thrown: ${String(value)}`, { cause: value });
+}

@@ -1,0 +1,11 @@
+export { initBackend, parseBackendName, currentBackend, BACKEND_ORDER, BACKEND_ENV } from './backend/initBackend.js';
+export type { BackendName, BackendChoice, InitBackendOptions } from './backend/initBackend.js';
+export { freezeWeight, disposeFrozen, frozenLinear, frozenLinear3d } from './linear/frozenLinear.js';
+export type { FrozenWeight } from './linear/frozenLinear.js';
+export { measureLeak, assertNoLeak } from './memory/leakGuard.js';
+export type { LeakReport } from './memory/leakGuard.js';
+export { decodeSafetensors, encodeSafetensors } from './safetensors/format.js';
+export type { RawTensor, SafetensorsDtype, TensorToWrite } from './safetensors/format.js';
+export { saveSafetensors, loadSafetensors } from './safetensors/tensorsIo.js';
+export type { TensorSpec } from './safetensors/tensorsIo.js';
+export { writeFileAtomic } from './fs/writeFileAtomic.js';
