@@ -34,9 +34,8 @@ export function disposeFrozen(fw: FrozenWeight): void {
  * @returns [N, out]; the caller owns it (or call inside tf.tidy).
  */
 export function frozenLinear(x: tf.Tensor2D, fw: FrozenWeight, bias?: tf.Tensor1D): tf.Tensor2D {
-  const op = tf.customGrad((input, save) => {
+  const op = tf.customGrad((input) => {
     const xIn = input as tf.Tensor2D;
-    save([]);
     const y = tf.matMul(xIn, fw.w); // [N, out]
     return {
       value: bias ? tf.add(y, bias) : y,
