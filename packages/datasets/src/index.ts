@@ -1,0 +1,11 @@
+export type { Example, TaskType, MetricName, SplitName, ReadOptions, LoadedSplit } from './types.js';
+export { readDelimitedFile, assertReadable } from './adapters/delimitedFile.js';
+export type { ColumnMapping, DelimitedFileOptions } from './adapters/delimitedFile.js';
+export { loadSpamAssassin, emailToText, SPAM_ASSASSIN_PACKAGE } from './adapters/spamAssassin.js';
+export { stratifiedSplit, sample } from './splits/seededSplit.js';
+export { accuracy } from './metrics/accuracy.js';
+export { resolveDataDir, DATA_DIR_ENV } from './registry/dataDir.js';
+export type { TaskDefinition, LoadContext } from './registry/task.js';
+export { getTask, registerTask, taskNames, spamTask, sst2Task } from './registry/builtinTasks.js';
+export { fileTask } from './registry/fileTask.js';
+export type { FileTaskOptions } from './registry/fileTask.js';
