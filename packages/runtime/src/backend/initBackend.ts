@@ -1,6 +1,10 @@
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradient functions; training needs all of them.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+
+// tfjs-core's Node build registers no gradient functions, and its per-file ESM build is not
+// loadable by Node. The union package's Node bundle registers every gradient on the same
+// tfjs-core instance, so load it once, through require, before any training.
+createRequire(import.meta.url)('@tensorflow/tfjs');
 import { PandaError } from '@panda/core';
 
 /** Backends in the order panda prefers them. `tensorflow-gpu` and `tensorflow` are optional peers. */

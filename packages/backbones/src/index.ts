@@ -1,0 +1,11 @@
+export type { Backbone, SentenceEncoder, EncoderInput } from './backbone.js';
+export type { Tokenizer } from './tokenizer/tokenizer.js';
+export { UnigramTokenizer, unigramVocabSchema, WORD_MARK } from './tokenizer/unigramTokenizer.js';
+export type { UnigramVocab, UnigramTokenizerOptions } from './tokenizer/unigramTokenizer.js';
+export { loadUseLiteTokenizer, useLiteDistDir, USE_LITE_PACKAGE } from './tokenizer/useLiteTokenizer.js';
+export { UseLiteEncoder } from './use-lite/encoder.js';
+export type { UseLiteForwardInput, UseLiteForwardOutput } from './use-lite/encoder.js';
+export { loadUseLite, USE_LITE_ID } from './use-lite/backbone.js';
+export { LinearHead } from './heads/linearHead.js';
+export { SoftPrompt } from './prompts/softPrompt.js';
+export type { SoftPromptInit, SoftPromptOptions } from './prompts/softPrompt.js';

@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@panda/core';
+import type { Tokenizer } from '@panda/backbones';
+import type { Example } from '@panda/datasets';
+
+/** Examples tokenized once, truncated to the token budget the encoder leaves after the prompt. */
+export interface EncodedSet {
+  ids: number[][];
+  labels: number[];
+  exampleIds: string[];
+  /** How many texts were cut to fit. */
+  truncated: number;
+}
+
+export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[], maxTokens: number): EncodedSet {
+  let truncated = 0;
+  const ids = examples.map((e) => {
+    const t = tokenizer.encode(e.text);
+    if (t.length > maxTokens) truncated++;
+    // An empty text still needs one position for the pooled mean: use the unknown/pad id.
+    return t.length === 0 ? [tokenizer.padId] : t.slice(0, maxTokens);
+  });
+  return { ids, labels: examples.map((e) => e.label), exampleIds: examples.map((e) => e.id), truncated };
+}
+
+/**
+ * Batch order for one epoch: shuffled by the seed; with `bucket`, batches are formed from
+ * length-sorted windows of `bucket` batches, so padding is small, and then the batches are shuffled.
+ */
+export function epochBatches(lengths: readonly number[], batchSize: number, rng: Rng, bucket = 0): number[][] {
+  const order = rng.shuffle(Array.from({ length: lengths.length }, (_, i) => i));
+  const batches: number[][] = [];
+  const window = bucket > 0 ? bucket * batchSize : order.length;
+  for (let start = 0; start < order.length; start += window) {
+    const chunk = order.slice(start, start + window);
+    if (bucket > 0) chunk.sort((a, b) => lengths[a]! - lengths[b]!);
+    for (let i = 0; i < chunk.length; i += batchSize) batches.push(chunk.slice(i, i + batchSize));
+  }
+  return bucket > 0 ? rng.shuffle(batches) : batches;
+}
+
+/** Fixed batches in the given order (evaluation), optionally length-sorted for speed. */
+export function orderedBatches(lengths: readonly number[], batchSize: number, sortByLength = true): number[][] {
+  const order = Array.from({ length: lengths.length }, (_, i) => i);
+  if (sortByLength) order.sort((a, b) => lengths[a]! - lengths[b]!);
+  const out: number[][] = [];
+  for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
+  return out;
+}
+
+/**
+ * Pads a batch to its own longest row (dynamic padding).
+ * @returns ids int32 [B, T] and mask float32 [B, T]; the caller owns both.
+ */
+export function padBatch(set: EncodedSet, rows: readonly number[], padId: number): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
+  const t = Math.max(...rows.map((r) => set.ids[r]!.length));
+  const ids = new Int32Array(rows.length * t).fill(padId);
+  const mask = new Float32Array(rows.length * t);
+  rows.forEach((r, b) => {
+    const row = set.ids[r]!;
+    ids.set(row, b * t);
+    mask.fill(1, b * t, b * t + row.length);
+  });
+  return { ids: tf.tensor2d(ids, [rows.length, t], 'int32'), mask: tf.tensor2d(mask, [rows.length, t]) };
+}

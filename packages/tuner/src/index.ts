@@ -1,0 +1,11 @@
+export { tuneConfigSchema } from './config.js';
+export type { TuneConfig, TuneConfigInput } from './config.js';
+export { tune } from './train/tune.js';
+export type { TuneData, TuneOptions, TuneResult, EvalPoint } from './train/tune.js';
+export { crossEntropy } from './train/loss.js';
+export { AdamW, clipByGlobalNorm, linearSchedule } from './optim/adamW.js';
+export type { ParamGroup, AdamWOptions } from './optim/adamW.js';
+export { encodeExamples, epochBatches, orderedBatches, padBatch } from './data/batches.js';
+export type { EncodedSet } from './data/batches.js';
+export { embedSet, evaluateSet, scoreFeatures } from './eval/evaluate.js';
+export { saveRun, RUN_FORMAT_VERSION } from './io/saveRun.js';

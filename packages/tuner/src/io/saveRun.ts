@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { saveSafetensors, writeFileAtomic, currentBackend } from '@panda/runtime';
+import type { TuneResult } from '../train/tune.js';
+
+export const RUN_FORMAT_VERSION = 1;
+
+/**
+ * Writes a run folder: `adapter.safetensors` (prompt and head), `adapter_config.json` (what is
+ * needed to load it: config, backbone id, labels) and `manifest.json` (metrics, timing, seed,
+ * sampled training ids, versions). Each file is written atomically.
+ */
+export async function saveRun(dir: string, result: TuneResult, extra: { task: string; labels: readonly string[] }): Promise<{ files: string[] }> {
+  const adapter = join(dir, 'adapter.safetensors');
+  await saveSafetensors(adapter, result.weights, { format: 'panda', formatVersion: String(RUN_FORMAT_VERSION) });
+  const adapterConfig = {
+    formatVersion: RUN_FORMAT_VERSION,
+    backbone: result.backboneId,
+    task: extra.task,
+    labels: extra.labels,
+    method: result.config.method,
+    promptLength: result.config.method === 'prompt-tuning' ? result.config.promptLength : 0,
+    tensors: Object.fromEntries(Object.entries(result.weights).map(([k, t]) => [k, t.shape])),
+  };
+  const manifest = {
+    formatVersion: RUN_FORMAT_VERSION,
+    createdAt: new Date().toISOString(),
+    task: extra.task,
+    backbone: result.backboneId,
+    tfBackend: currentBackend()?.name ?? tf.getBackend(),
+    versions: { node: process.version, tfjs: tf.version_core },
+    config: result.config,
+    metrics: result.metrics,
+    history: result.history,
+    steps: result.steps,
+    trainSeconds: result.trainSeconds,
+    stepsPerSecond: result.stepsPerSecond,
+    sizes: result.sizes,
+    truncated: result.truncated,
+    trainIds: result.trainIds,
+  };
+  const stable = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
+  await writeFileAtomic(join(dir, 'adapter_config.json'), stable(adapterConfig));
+  await writeFileAtomic(join(dir, 'manifest.json'), stable(manifest));
+  return { files: [adapter, join(dir, 'adapter_config.json'), join(dir, 'manifest.json')] };
+}
