@@ -7,7 +7,7 @@ export const tuneConfigSchema = z
       .enum(['prompt-tuning', 'linear-probe'])
       .default('prompt-tuning')
       .describe('prompt-tuning: m soft prompt rows + a linear head train, the encoder stays frozen; linear-probe: the head alone on the frozen sentence embedding'),
-    promptLength: z.number().int().min(1).max(64).default(16).describe('number of soft prompt rows m (prompt-tuning)'),
+    promptLength: z.number().int().min(1).default(16).describe('number of soft prompt rows m (prompt-tuning)'),
     promptInit: z.enum(['vocab', 'random']).default('vocab').describe('initial prompt rows: input vectors of random vocabulary tokens, or Gaussian noise'),
     epochs: z.number().int().min(1).default(3).describe('passes over the training set'),
     batchSize: z.number().int().min(1).max(1024).default(16).describe('examples per training step'),

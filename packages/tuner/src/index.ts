@@ -9,3 +9,5 @@ export { encodeExamples, epochBatches, orderedBatches, padBatch } from './data/b
 export type { EncodedSet } from './data/batches.js';
 export { embedSet, evaluateSet, scoreFeatures } from './eval/evaluate.js';
 export { saveRun, RUN_FORMAT_VERSION } from './io/saveRun.js';
+export { tuneTask } from './job/tuneTask.js';
+export type { TuneTaskOptions, TuneTaskResult } from './job/tuneTask.js';

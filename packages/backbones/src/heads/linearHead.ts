@@ -18,8 +18,9 @@ export class LinearHead {
     const w = new Float32Array(inputs * outputs);
     for (let i = 0; i < w.length; i++) w[i] = (2 * rng.next() - 1) * limit;
     const uniq = `${name}/${Math.random().toString(36).slice(2)}`;
-    this.kernel = tf.variable(tf.tensor2d(w, [inputs, outputs]), true, `${uniq}/kernel`);
-    this.bias = tf.variable(tf.zeros([outputs]) as tf.Tensor1D, true, `${uniq}/bias`);
+    // Variables survive tf.tidy; their initial values do not.
+    this.kernel = tf.tidy(() => tf.variable(tf.tensor2d(w, [inputs, outputs]), true, `${uniq}/kernel`));
+    this.bias = tf.tidy(() => tf.variable(tf.zeros([outputs]) as tf.Tensor1D, true, `${uniq}/bias`));
   }
 
   /**

@@ -47,7 +47,7 @@ export class SoftPrompt {
       return tf.tensor2d(vals, [length, width]);
     });
     this.rows = tf.variable(init as tf.Tensor2D, true, `prompt/${Math.random().toString(36).slice(2)}`);
-    init.dispose();
+    init.dispose(); // the variable keeps its own reference to the data
   }
 
   dispose(): void {

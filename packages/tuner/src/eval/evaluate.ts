@@ -31,7 +31,9 @@ export function embedSet(encoder: SentenceEncoder, set: EncodedSet, padId: numbe
 
 /** Predicted classes and accuracy of `head` on features [N, hidden]. */
 export function scoreFeatures(head: LinearHead, features: tf.Tensor2D, labels: readonly number[]): { accuracy: number; predictions: number[] } {
-  const predictions = Array.from(tf.tidy(() => tf.argMax(head.apply(features), 1)).dataSync() as Int32Array);
+  const predicted = tf.tidy(() => tf.argMax(head.apply(features), 1)); // [N]
+  const predictions = Array.from(predicted.dataSync() as Int32Array);
+  predicted.dispose();
   return { accuracy: accuracy(predictions, labels), predictions };
 }
 

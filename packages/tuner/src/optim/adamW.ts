@@ -35,8 +35,9 @@ export class AdamW {
     this.epsilon = options.epsilon ?? 1e-8;
     for (const g of groups) {
       for (const p of g.params) {
-        this.#m.set(p.name, tf.variable(tf.zerosLike(p), false));
-        this.#v.set(p.name, tf.variable(tf.zerosLike(p), false));
+        // Variables survive tf.tidy; the zero tensors they start from do not.
+        this.#m.set(p.name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+        this.#v.set(p.name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
       }
     }
   }

@@ -1,0 +1,26 @@
+import { Command, CommanderError } from 'commander';
+import { isPandaError } from '@panda/core';
+import { demoCommand } from './commands/demo.js';
+import { tuneCommand } from './commands/tune.js';
+import { EXIT, exitCodeFor } from './exitCodes.js';
+
+const program = new Command('panda')
+  .description('prompt tuning, prompt transfer and distillation on frozen pretrained encoders')
+  .version('0.1.0')
+  .exitOverride()
+  .showHelpAfterError()
+  .addCommand(demoCommand())
+  .addCommand(tuneCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    const code = isPandaError(err) ? err.code : 'INTERNAL';
+    process.stderr.write(`panda: error ${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (!isPandaError(err) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = exitCodeFor(err);
+  }
+}

@@ -1,0 +1,61 @@
+import cliProgress from 'cli-progress';
+import type { ProgressListener } from '@panda/core';
+
+/**
+ * Turns progress events into a terminal progress bar (steps, loss, steps/s, ETA) on a TTY, or
+ * into a line every 10 % elsewhere (CI logs). `json` mode prints every event as one JSON line.
+ */
+export function progressPrinter(options: { json: boolean; stream?: NodeJS.WriteStream }): { listener: ProgressListener; stop(): void } {
+  const stream = options.stream ?? process.stderr;
+  if (options.json) {
+    return { listener: (e) => stream.write(JSON.stringify(e) + '\n'), stop: () => {} };
+  }
+  let bar: cliProgress.SingleBar | undefined;
+  let lastPct = -1;
+  const listener: ProgressListener = (e) => {
+    switch (e.type) {
+      case 'start':
+        if (e.message) stream.write(`${e.message}\n`);
+        if (stream.isTTY) {
+          bar = new cliProgress.SingleBar(
+            { stream, format: '{phase} [{bar}] {value}/{total} steps | loss {loss} | {sps} steps/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(e.total, 0, { phase: e.phase, loss: '-', sps: '-' });
+        }
+        lastPct = -1;
+        break;
+      case 'step':
+        if (bar) {
+          bar.update(e.step, { loss: e.loss?.toFixed(4) ?? '-', sps: e.stepsPerSecond?.toFixed(2) ?? '-' });
+        } else {
+          const pct = Math.floor((10 * e.step) / e.total);
+          if (pct !== lastPct) {
+            lastPct = pct;
+            stream.write(`${e.phase}: step ${e.step}/${e.total} loss ${e.loss?.toFixed(4)} (${e.stepsPerSecond?.toFixed(2)} steps/s)\n`);
+          }
+        }
+        break;
+      case 'eval': {
+        const text = Object.entries(e.metrics)
+          .map(([k, v]) => `${k} ${k.toLowerCase().includes('accuracy') ? `${(v * 100).toFixed(2)} %` : Number.isInteger(v) ? v : v.toFixed(4)}`)
+          .join(', ');
+        if (bar) bar.stop();
+        stream.write(`epoch ${e.epoch}: ${text}\n`);
+        if (bar) {
+          const b = bar as unknown as { value: number; total: number };
+          bar.start(b.total, b.value);
+        }
+        break;
+      }
+      case 'log':
+        stream.write(`${e.message}\n`);
+        break;
+      case 'done':
+        bar?.stop();
+        bar = undefined;
+        break;
+    }
+  };
+  return { listener, stop: () => bar?.stop() };
+}

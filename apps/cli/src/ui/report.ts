@@ -1,0 +1,22 @@
+import type { TuneTaskResult } from '@panda/tuner';
+
+const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(2)} %`);
+
+/** The result of a tuning run: a short table for people, or one JSON object for scripts. */
+export function printResult(result: TuneTaskResult, json: boolean): void {
+  if (json) {
+    const { trainIds: _ids, ...rest } = result;
+    process.stdout.write(JSON.stringify(rest) + '\n');
+    return;
+  }
+  const lines = [
+    '',
+    `task            ${result.task} (${result.sizes.train} train / ${result.sizes.dev} dev${result.sizes.test ? ` / ${result.sizes.test} test` : ''})`,
+    `method          ${result.config.method}${result.config.method === 'prompt-tuning' ? ` (${result.config.promptLength} prompt rows)` : ''}, backbone ${result.backboneId}`,
+    `dev accuracy    ${pct(result.metrics.devAccuracy)} (best at step ${result.metrics.bestStep})`,
+    `test accuracy   ${pct(result.metrics.testAccuracy)}`,
+    `training        ${result.steps} steps in ${result.trainSeconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(2)} steps/s)`,
+    ...(result.files.length ? [`saved           ${result.files.join(', ')}`] : []),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}

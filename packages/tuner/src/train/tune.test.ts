@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@panda/runtime';
+import { loadUseLite, type Backbone } from '@panda/backbones';
+import type { Example } from '@panda/datasets';
+import { tune } from './tune.js';
+
+let backbone: Backbone;
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+  backbone = await loadUseLite();
+});
+afterAll(() => backbone.dispose());
+
+const GOOD = ['a wonderful film', 'great acting and a moving story', 'i loved every minute', 'superb and funny', 'a delight', 'brilliant work'];
+const BAD = ['a dull mess', 'boring and far too long', 'i hated it', 'awful script', 'a waste of time', 'painfully bad'];
+function toy(n: number, offset = 0): Example[] {
+  return Array.from({ length: n }, (_, i) => {
+    const pos = (i + offset) % 2 === 0;
+    const pool = pos ? GOOD : BAD;
+    return { id: `toy:${i + offset}`, text: pool[(i + offset) % pool.length]!, label: pos ? 1 : 0 };
+  });
+}
+const labels = ['negative', 'positive'];
+
+/** Every weight tensor of the frozen encoder, copied to host memory. */
+function encoderSnapshot(): Float32Array[] {
+  const w = (backbone.encoder as unknown as { weights: Record<string, unknown> }).weights;
+  const out: Float32Array[] = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof tf.Tensor) out.push(Float32Array.from(v.dataSync() as Float32Array));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(w);
+  return out;
+}
+
+describe('tune (prompt tuning on USE-Lite)', () => {
+  it('changes only the prompt and head: the encoder weights stay bit-identical', async () => {
+    const before = encoderSnapshot();
+    expect(before.length).toBeGreaterThan(20);
+    const r = await tune({ backbone, data: { train: toy(32), dev: toy(8, 1), labels }, config: { epochs: 1, batchSize: 8, promptLength: 4, seed: 1, lr: 0.05 } });
+    const after = encoderSnapshot();
+    expect(after.length).toBe(before.length);
+    for (let i = 0; i < before.length; i++) expect(Buffer.from(after[i]!.buffer).equals(Buffer.from(before[i]!.buffer))).toBe(true);
+    // ... while the prompt did move away from its initial rows.
+    expect(r.weights['prompt']!.shape).toEqual([4, 256]);
+    tf.dispose(r.weights);
+  });
+
+  it('leaks no tensor per step over 100 steps, nor over the whole run', async () => {
+    const counts: number[] = [];
+    const start = tf.memory().numTensors;
+    const r = await tune({
+      backbone,
+      data: { train: toy(200), dev: toy(6, 1), labels },
+      config: { epochs: 1, batchSize: 2, promptLength: 4, seed: 2 },
+      onProgress: (e) => {
+        if (e.type === 'step') counts.push(tf.memory().numTensors);
+      },
+    });
+    expect(r.steps).toBe(100);
+    expect(counts.length).toBe(100);
+    expect(counts[99]).toBe(counts[0]);
+    tf.dispose(r.weights);
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('is deterministic for a seed and differs across seeds', async () => {
+    const curve = async (seed: number) => {
+      const losses: number[] = [];
+      const r = await tune({ backbone, data: { train: toy(24), dev: toy(6, 1), labels }, config: { epochs: 1, batchSize: 4, promptLength: 3, seed }, onProgress: (e) => void (e.type === 'step' && losses.push(e.loss!)) });
+      tf.dispose(r.weights);
+      return losses;
+    };
+    const a = await curve(7);
+    const b = await curve(7);
+    const c = await curve(8);
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+  });
+
+  it('learns a separable toy task, and the linear probe trains on cached features', async () => {
+    const pt = await tune({ backbone, data: { train: toy(48), dev: toy(12, 1), labels }, config: { epochs: 4, batchSize: 8, promptLength: 4, seed: 3, lr: 0.03, headLr: 0.05 } });
+    expect(pt.metrics.devAccuracy).toBeGreaterThanOrEqual(0.9);
+    tf.dispose(pt.weights);
+    const probe = await tune({ backbone, data: { train: toy(48), dev: toy(12, 1), labels }, config: { method: 'linear-probe', epochs: 20, batchSize: 8, seed: 3, headLr: 0.05 } });
+    expect(probe.metrics.devAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(Object.keys(probe.weights).sort()).toEqual(['head/bias', 'head/kernel']);
+    tf.dispose(probe.weights);
+  });
+
+  it('rejects bad input with typed errors and leaves nothing allocated', async () => {
+    const start = tf.memory().numTensors;
+    const bad = [...toy(4), { id: 'x:1', text: 'odd', label: 5 }];
+    await expect(tune({ backbone, data: { train: bad, dev: toy(2), labels } })).rejects.toMatchObject({ code: 'LABEL_UNKNOWN', message: expect.stringContaining('x:1') });
+    await expect(tune({ backbone, data: { train: [], dev: toy(2), labels } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(tune({ backbone, data: { train: toy(4), dev: toy(2), labels }, config: { promptLength: 128 } })).rejects.toMatchObject({ code: 'PROMPT_TOO_LONG' });
+    await expect(tune({ backbone, data: { train: toy(4), dev: toy(2), labels }, config: { epochs: 0 } as never })).rejects.toThrow();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+});
