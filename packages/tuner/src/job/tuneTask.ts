@@ -40,11 +40,10 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
   const context: LoadContext = { dataDir: resolveDataDir(options.dataDir), skipBadRows: options.skipBadRows ?? false };
   const wantTest = (options.evaluateTest ?? true) && task.splits.includes('test');
   onProgress({ type: 'log', message: `loading task ${task.name}: ${task.description}` });
-  const [train, dev, test] = await Promise.all([
-    task.load('train', context),
-    task.load('dev', context),
-    wantTest ? task.load('test', { ...context, ...(options.maxTestExamples ? { limit: options.maxTestExamples } : {}) }) : undefined,
-  ]);
+  // One split after another, so a missing file is always reported in the same order.
+  const train = await task.load('train', context);
+  const dev = await task.load('dev', context);
+  const test = wantTest ? await task.load('test', { ...context, ...(options.maxTestExamples ? { limit: options.maxTestExamples } : {}) }) : undefined;
   const skippedRows: Partial<Record<SplitName, number>> = { train: train.skipped, dev: dev.skipped, ...(test ? { test: test.skipped } : {}) };
   for (const [split, n] of Object.entries(skippedRows)) if (n) onProgress({ type: 'log', message: `skipped ${n} malformed ${split} row(s)` });
 
