@@ -27,6 +27,7 @@ export interface CommonFlags {
   epochs?: number;
   seed?: number;
   promptLength?: number;
+  promptInit?: string;
   batchSize?: number;
   lr?: number;
   headLr?: number;
@@ -46,6 +47,7 @@ export function addCommonFlags(cmd: Command): Command {
     .option('--epochs <n>', describe('epochs'), int)
     .option('--seed <n>', describe('seed'), int)
     .option('--prompt-length <m>', describe('promptLength'), int)
+    .addOption(new Option('--prompt-init <kind>', describe('promptInit')).choices(['vocab', 'random']))
     .option('--batch-size <n>', describe('batchSize'), int)
     .option('--lr <x>', describe('lr'), num)
     .option('--head-lr <x>', describe('headLr'), num)
@@ -68,6 +70,7 @@ export function configFromFlags(flags: CommonFlags, defaults: Record<string, unk
   set('epochs', flags.epochs);
   set('seed', flags.seed);
   set('promptLength', flags.promptLength);
+  set('promptInit', flags.promptInit);
   set('batchSize', flags.batchSize);
   set('lr', flags.lr);
   set('headLr', flags.headLr);
