@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@panda/runtime';
-import { AdamW, clipByGlobalNorm, linearSchedule } from './adamW.js';
+import { AdamW, clipByGlobalNorm } from './adamW.js';
+import { cosineSchedule, linearSchedule } from './schedules.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
@@ -11,13 +12,13 @@ describe('AdamW', () => {
   it('matches a hand-computed torch.optim.AdamW trajectory', () => {
     // Reference by hand: p=1, g=0.5 each step, lr=0.1, wd=0.1, betas (0.9, 0.999), eps 1e-8.
     const p = tf.variable(tf.tensor1d([1]), true, 'adamw-test-p');
-    const opt = new AdamW([{ params: [p], lr: 0.1, weightDecay: 0.1 }]);
+    const opt = new AdamW([{ params: [{ key: 'p', variable: p }], lr: 0.1, weightDecay: 0.1 }]);
     let expected = 1;
     let m = 0;
     let v = 0;
     for (let t = 1; t <= 3; t++) {
       const g = tf.tensor1d([0.5]);
-      opt.apply({ [p.name]: g });
+      opt.apply({ p: g });
       g.dispose();
       expected *= 1 - 0.1 * 0.1;
       m = 0.9 * m + 0.1 * 0.5;
@@ -40,5 +41,9 @@ describe('AdamW', () => {
     expect(linearSchedule(5, 10)).toBe(0.5);
     expect(linearSchedule(0, 10, 2)).toBe(0.5);
     expect(linearSchedule(2, 10, 2)).toBe(1);
+    expect(cosineSchedule(0, 10)).toBe(1);
+    expect(cosineSchedule(5, 10)).toBeCloseTo(0.5, 10);
+    expect(cosineSchedule(10, 10)).toBeCloseTo(0, 10);
+    expect(cosineSchedule(0, 10, 4)).toBe(0.25);
   });
 });

@@ -1,8 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { PandaError } from '@panda/core';
+
+/** A trainable tensor with a stable key (used in checkpoints; tfjs variable names are per process). */
+export interface NamedParam {
+  key: string;
+  variable: tf.Variable;
+}
 
 /** One group of parameters sharing a learning rate and weight decay. */
 export interface ParamGroup {
-  params: tf.Variable[];
+  params: NamedParam[];
   lr: number;
   /** Decoupled weight decay (Loshchilov & Hutter): p ← p − lr·wd·p, applied beside the Adam step. */
   weightDecay: number;
@@ -16,8 +23,8 @@ export interface AdamWOptions {
 
 /**
  * AdamW with per-group learning rates, bias correction, and a learning-rate multiplier per step
- * (for schedules). Same update as torch.optim.AdamW. Its moment tensors are named so they can be
- * checkpointed (`state()`).
+ * (for schedules); the same update as torch.optim.AdamW. Its moments can be saved and restored
+ * (`state()` / `load()`), so a resumed run continues exactly.
  */
 export class AdamW {
   readonly groups: ParamGroup[];
@@ -34,17 +41,23 @@ export class AdamW {
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
     for (const g of groups) {
-      for (const p of g.params) {
+      for (const { key, variable } of g.params) {
+        if (this.#m.has(key)) throw new PandaError('CONFIG_INVALID', `parameter key '${key}' appears twice in the optimiser`);
         // Variables survive tf.tidy; the zero tensors they start from do not.
-        this.#m.set(p.name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
-        this.#v.set(p.name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+        this.#m.set(key, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
+        this.#v.set(key, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
       }
     }
   }
 
+  /** Every parameter, in group order. */
+  params(): NamedParam[] {
+    return this.groups.flatMap((g) => g.params);
+  }
+
   /**
-   * Applies one update. `grads` maps variable names to gradients (as `tf.variableGrads` returns);
-   * they stay owned by the caller. `lrScale` multiplies every group's learning rate this step.
+   * Applies one update. `grads` maps parameter keys to gradients; they stay owned by the caller.
+   * `lrScale` multiplies every group's learning rate this step.
    */
   apply(grads: Record<string, tf.Tensor>, lrScale = 1): void {
     this.step += 1;
@@ -53,11 +66,11 @@ export class AdamW {
     tf.tidy(() => {
       for (const g of this.groups) {
         const lr = g.lr * lrScale;
-        for (const p of g.params) {
-          const grad = grads[p.name];
+        for (const { key, variable: p } of g.params) {
+          const grad = grads[key];
           if (!grad) continue;
-          const m = this.#m.get(p.name)!;
-          const v = this.#v.get(p.name)!;
+          const m = this.#m.get(key)!;
+          const v = this.#v.get(key)!;
           m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1)));
           v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2)));
           const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), this.epsilon));
@@ -68,12 +81,26 @@ export class AdamW {
     });
   }
 
-  /** Moment tensors by name (`<param>/m`, `<param>/v`), for checkpoints. Owned by the optimiser. */
+  /** Moment tensors by key (`<key>/m`, `<key>/v`). Owned by the optimiser: do not dispose. */
   state(): Record<string, tf.Tensor> {
     const out: Record<string, tf.Tensor> = {};
-    for (const [name, m] of this.#m) out[`${name}/m`] = m;
-    for (const [name, v] of this.#v) out[`${name}/v`] = v;
+    for (const [key, m] of this.#m) out[`${key}/m`] = m;
+    for (const [key, v] of this.#v) out[`${key}/v`] = v;
     return out;
+  }
+
+  /** Restores moments and the step count saved by `state()`; shapes must match. */
+  load(state: Record<string, tf.Tensor>, step: number): void {
+    for (const [suffix, map] of [['m', this.#m], ['v', this.#v]] as const) {
+      for (const [key, variable] of map) {
+        const t = state[`${key}/${suffix}`];
+        if (!t || t.shape.join() !== variable.shape.join()) {
+          throw new PandaError('CHECKPOINT_INVALID', `optimiser state '${key}/${suffix}' is ${t ? `[${t.shape}]` : 'missing'}, expected [${variable.shape}]`);
+        }
+        variable.assign(t);
+      }
+    }
+    this.step = step;
   }
 
   dispose(): void {
@@ -95,10 +122,4 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
     for (const [k, g] of Object.entries(grads)) out[k] = tf.mul(g, scale);
     return { grads: out, norm };
   });
-}
-
-/** Linear decay from 1 to 0 over `total` steps after `warmup` steps of linear warm-up. */
-export function linearSchedule(step: number, total: number, warmup = 0): number {
-  if (step < warmup) return (step + 1) / warmup;
-  return Math.max(0, (total - step) / Math.max(1, total - warmup));
 }

@@ -3,10 +3,13 @@ import { PandaError, Rng, silent, type ProgressListener } from '@panda/core';
 import { LinearHead, SoftPrompt, type Backbone } from '@panda/backbones';
 import { sample, type Example } from '@panda/datasets';
 import { tuneConfigSchema, type TuneConfig, type TuneConfigInput } from '../config.js';
-import { AdamW, clipByGlobalNorm, linearSchedule } from '../optim/adamW.js';
+import { AdamW, clipByGlobalNorm, type NamedParam } from '../optim/adamW.js';
+import { scheduleValue } from '../optim/schedules.js';
 import { encodeExamples, epochBatches, padBatch, type EncodedSet } from '../data/batches.js';
 import { embedSet, evaluateSet, scoreFeatures } from '../eval/evaluate.js';
+import { fingerprint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { crossEntropy } from './loss.js';
+import { accumulateGradients } from './accumulate.js';
 
 export interface TuneData {
   train: readonly Example[];
@@ -17,6 +20,15 @@ export interface TuneData {
   labels: readonly string[];
 }
 
+export interface CheckpointOptions {
+  /** Folder for `checkpoint.json` and `ckpt-<step>.safetensors`. */
+  dir: string;
+  /** Save every N optimiser steps (and at the end of every epoch). */
+  everySteps: number;
+  /** Continue from the checkpoint in `dir` if there is one (default true). */
+  resume?: boolean;
+}
+
 export interface TuneOptions {
   backbone: Backbone;
   data: TuneData;
@@ -24,13 +36,14 @@ export interface TuneOptions {
   onProgress?: ProgressListener;
   /** Stops training between steps; the best weights so far are kept. */
   signal?: AbortSignal;
+  checkpoint?: CheckpointOptions;
 }
 
 export interface EvalPoint {
   step: number;
   epoch: number;
   devAccuracy: number;
-  trainLoss: number;
+  trainLoss: number | null;
 }
 
 export interface TuneResult {
@@ -40,6 +53,10 @@ export interface TuneResult {
   metrics: { devAccuracy: number; testAccuracy?: number; bestStep: number };
   history: EvalPoint[];
   steps: number;
+  /** Step the run resumed from (0 for a fresh run). */
+  resumedFrom: number;
+  /** True when early stopping or the abort signal ended training before the last epoch. */
+  stoppedEarly: boolean;
   trainSeconds: number;
   stepsPerSecond: number;
   /** Examples used, by split (after sampling caps). */
@@ -53,7 +70,13 @@ export interface TuneResult {
 
 /**
  * Prompt tuning (soft prompt + linear head on a frozen encoder) or a linear probe (head only).
- * Dev accuracy is measured at each epoch end (or every `evalEverySteps`); the best weights are kept.
+ *
+ * One seed drives initialisation, sampling and the batch order of every epoch (each epoch's order
+ * comes from its own stream, so a resumed run sees the same batches). Dev accuracy is measured at
+ * each epoch end (or every `evalEverySteps`), the best weights are kept and restored at the end;
+ * early stopping ends the run after `earlyStoppingPatience` evaluations without improvement.
+ * With `checkpoint`, the trainable tensors, optimiser moments, best weights and counters are saved
+ * atomically every N steps; resuming gives exactly the run that never stopped.
  * The linear probe embeds every example once and trains the head on those cached features, since
  * the frozen encoder's output for an example never changes.
  */
@@ -74,6 +97,9 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const bad = xs.find((e) => !Number.isInteger(e.label) || e.label < 0 || e.label >= data.labels.length);
     if (bad) throw new PandaError('LABEL_UNKNOWN', `${split} example ${bad.id} has label ${bad.label}, outside the ${data.labels.length} classes (${data.labels.join(', ')})`);
   }
+  if (config.gradAccumulation > config.batchSize) {
+    throw new PandaError('CONFIG_INVALID', `gradAccumulation ${config.gradAccumulation} is larger than batchSize ${config.batchSize}`);
+  }
 
   const maxTokens = encoder.maxPositions - promptLength;
   const trainExamples = config.maxTrainExamples ? sample(data.train, config.maxTrainExamples, `${config.seed}/train`) : [...data.train];
@@ -81,6 +107,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const train = encodeExamples(tokenizer, trainExamples, maxTokens);
   const dev = encodeExamples(tokenizer, devExamples, maxTokens);
   const test = data.test ? encodeExamples(tokenizer, data.test, maxTokens) : undefined;
+  const runFingerprint = fingerprint({ config, backbone: backbone.id, labels: data.labels, train: train.exampleIds, dev: dev.exampleIds });
 
   const head = new LinearHead(encoder.hidden, data.labels.length, rng.fork('head'));
   let prompt: SoftPrompt | undefined;
@@ -92,72 +119,138 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       table.dispose();
     }
   }
+  const kernel: NamedParam = { key: 'head/kernel', variable: head.kernel };
+  const bias: NamedParam = { key: 'head/bias', variable: head.bias };
   const optimizer = new AdamW([
-    { params: [head.kernel], lr: config.headLr, weightDecay: config.weightDecay },
-    { params: [head.bias], lr: config.headLr, weightDecay: 0 },
-    ...(prompt ? [{ params: [prompt.rows], lr: config.lr, weightDecay: 0 }] : []),
+    { params: [kernel], lr: config.headLr, weightDecay: config.weightDecay },
+    { params: [bias], lr: config.headLr, weightDecay: 0 },
+    ...(prompt ? [{ params: [{ key: 'prompt', variable: prompt.rows }], lr: config.lr, weightDecay: 0 }] : []),
   ]);
-  const trainable = optimizer.groups.flatMap((g) => g.params);
+  const params = optimizer.params();
+  const byName = new Map(params.map((p) => [p.variable.name, p.key]));
 
   // Linear probe: the frozen features, computed once. [N, hidden]
   const cached = usePrompt ? undefined : { train: embedSet(encoder, train, tokenizer.padId, config.evalBatchSize), dev: embedSet(encoder, dev, tokenizer.padId, config.evalBatchSize) };
 
   const batchesPerEpoch = Math.ceil(train.ids.length / config.batchSize);
   const totalSteps = batchesPerEpoch * config.epochs;
-  const history: EvalPoint[] = [];
+  let history: EvalPoint[] = [];
   let best: { acc: number; step: number; weights: Record<string, tf.Tensor> } | undefined;
   let step = 0;
   let lossSum = 0;
   let lossCount = 0;
   let trainMs = 0;
+  let evalsWithoutImprovement = 0;
+  let start = { epoch: 1, batch: 0 };
+  let stoppedEarly = false;
 
-  const evaluateDev = (epoch: number): void => {
-    const devAccuracy = cached ? scoreFeatures(head, cached.dev, dev.labels).accuracy : evaluateSet(encoder, head, dev, tokenizer.padId, config.evalBatchSize, prompt?.rows).accuracy;
-    const point = { step, epoch, devAccuracy, trainLoss: lossCount ? lossSum / lossCount : Number.NaN };
-    history.push(point);
-    lossSum = 0;
-    lossCount = 0;
-    onProgress({ type: 'eval', phase: 'train', epoch, metrics: { devAccuracy, trainLoss: point.trainLoss, step } });
-    if (!best || devAccuracy > best.acc) {
-      if (best) tf.dispose(best.weights);
-      best = { acc: devAccuracy, step, weights: snapshot(head, prompt) };
-    }
-  };
+  const current = (): Record<string, tf.Tensor> => Object.fromEntries(params.map((p) => [p.key, p.variable]));
 
-  onProgress({ type: 'start', phase: 'train', total: totalSteps, message: `${config.method}: ${train.ids.length} train / ${dev.ids.length} dev examples, ${totalSteps} steps` });
   try {
-    outer: for (let epoch = 1; epoch <= config.epochs; epoch++) {
-      const batches = epochBatches(train.ids.map((r) => r.length), config.batchSize, rng.fork(`epoch-${epoch}`), config.bucket);
-      for (const rows of batches) {
-        if (options.signal?.aborted) break outer;
+    if (options.checkpoint && (options.checkpoint.resume ?? true)) {
+      const saved = await loadCheckpoint(options.checkpoint.dir);
+      if (saved) {
+        try {
+          if (saved.meta.fingerprint !== runFingerprint) {
+            throw new PandaError('CHECKPOINT_INVALID', `the checkpoint in ${options.checkpoint.dir} belongs to a different run (config, model or data differ); use another folder or delete it`);
+          }
+          for (const p of params) assignChecked(p.variable, saved.tensors[p.key], p.key);
+          const opt: Record<string, tf.Tensor> = {};
+          for (const [k, t] of Object.entries(saved.tensors)) if (k.startsWith('opt/')) opt[k.slice(4)] = t;
+          optimizer.load(opt, saved.meta.optimizerStep);
+          if (saved.meta.best) {
+            const weights: Record<string, tf.Tensor> = {};
+            for (const p of params) weights[p.key] = tf.clone(saved.tensors[`best/${p.key}`]!);
+            best = { acc: saved.meta.best.acc, step: saved.meta.best.step, weights };
+          }
+          ({ step, lossSum, lossCount, trainMs, evalsWithoutImprovement } = saved.meta);
+          history = saved.meta.history;
+          start = { epoch: saved.meta.epoch, batch: saved.meta.batchInEpoch };
+          onProgress({ type: 'log', message: `resuming from step ${step} (${options.checkpoint.dir})` });
+        } finally {
+          tf.dispose(saved.tensors);
+        }
+      }
+    }
+    const resumedFrom = step;
+
+    const writeCheckpoint = async (epoch: number, batchInEpoch: number): Promise<void> => {
+      if (!options.checkpoint) return;
+      const tensors: Record<string, tf.Tensor> = { ...current() };
+      for (const [k, t] of Object.entries(optimizer.state())) tensors[`opt/${k}`] = t;
+      if (best) for (const [k, t] of Object.entries(best.weights)) tensors[`best/${k}`] = t;
+      await saveCheckpoint(
+        options.checkpoint.dir,
+        { fingerprint: runFingerprint, step, epoch, batchInEpoch, optimizerStep: optimizer.step, lossSum, lossCount, trainMs, evalsWithoutImprovement, history, best: best ? { acc: best.acc, step: best.step } : null },
+        tensors,
+      );
+      onProgress({ type: 'log', message: `checkpoint at step ${step}` });
+    };
+
+    /** Evaluates on dev; returns true when early stopping says to stop. */
+    const evaluateDev = (epoch: number): boolean => {
+      const devAccuracy = cached ? scoreFeatures(head, cached.dev, dev.labels).accuracy : evaluateSet(encoder, head, dev, tokenizer.padId, config.evalBatchSize, prompt?.rows).accuracy;
+      const point = { step, epoch, devAccuracy, trainLoss: lossCount ? lossSum / lossCount : null };
+      history.push(point);
+      lossSum = 0;
+      lossCount = 0;
+      onProgress({ type: 'eval', phase: 'train', epoch, metrics: { devAccuracy, trainLoss: point.trainLoss ?? Number.NaN, step } });
+      if (!best || devAccuracy > best.acc) {
+        if (best) tf.dispose(best.weights);
+        best = { acc: devAccuracy, step, weights: Object.fromEntries(params.map((p) => [p.key, tf.clone(p.variable)])) };
+        evalsWithoutImprovement = 0;
+        return false;
+      }
+      evalsWithoutImprovement++;
+      return config.earlyStoppingPatience > 0 && evalsWithoutImprovement >= config.earlyStoppingPatience;
+    };
+
+    onProgress({ type: 'start', phase: 'train', total: totalSteps, message: `${config.method}: ${train.ids.length} train / ${dev.ids.length} dev examples, ${totalSteps} steps` });
+    const lengths = train.ids.map((r) => r.length);
+    outer: for (let epoch = start.epoch; epoch <= config.epochs; epoch++) {
+      const batches = epochBatches(lengths, config.batchSize, rng.fork(`epoch-${epoch}`), config.bucket);
+      for (let b = epoch === start.epoch ? start.batch : 0; b < batches.length; b++) {
+        if (options.signal?.aborted) {
+          stoppedEarly = true;
+          break outer;
+        }
         const t0 = performance.now();
-        const lrScale = linearSchedule(step, totalSteps, config.warmupSteps);
-        const loss = trainStep(rows);
-        optimizerStep(loss.grads, lrScale);
-        const lossValue = loss.value.dataSync()[0]!;
-        loss.value.dispose();
+        const lossValue = trainStep(batches[b]!, scheduleValue(config.schedule, step, totalSteps, config.warmupSteps));
         trainMs += performance.now() - t0;
         step++;
         lossSum += lossValue;
         lossCount++;
-        onProgress({ type: 'step', phase: 'train', step, total: totalSteps, loss: lossValue, stepsPerSecond: step / (trainMs / 1000) });
-        if (config.evalEverySteps && step % config.evalEverySteps === 0) evaluateDev(epoch);
+        onProgress({ type: 'step', phase: 'train', step, total: totalSteps, loss: lossValue, stepsPerSecond: (step - resumedFrom) / (trainMs / 1000) });
+        if (config.evalEverySteps && step % config.evalEverySteps === 0 && evaluateDev(epoch)) {
+          stoppedEarly = true;
+          await writeCheckpoint(epoch, b + 1);
+          break outer;
+        }
+        if (options.checkpoint && step % options.checkpoint.everySteps === 0) await writeCheckpoint(epoch, b + 1);
       }
-      if (!config.evalEverySteps) evaluateDev(epoch);
+      if (!config.evalEverySteps && evaluateDev(epoch)) {
+        stoppedEarly = epoch < config.epochs;
+        await writeCheckpoint(epoch + 1, 0);
+        break;
+      }
+      await writeCheckpoint(epoch + 1, 0);
     }
     if (!best) evaluateDev(0);
     const chosen = best!;
-    restore(head, prompt, chosen.weights);
+    for (const p of params) p.variable.assign(chosen.weights[p.key]!);
     let testAccuracy: number | undefined;
     if (test) testAccuracy = evaluateSet(encoder, head, test, tokenizer.padId, config.evalBatchSize, prompt?.rows).accuracy;
+    const trainSeconds = trainMs / 1000;
     const result: TuneResult = {
       config,
       backboneId: backbone.id,
       metrics: { devAccuracy: chosen.acc, bestStep: chosen.step, ...(testAccuracy !== undefined ? { testAccuracy } : {}) },
       history,
       steps: step,
-      trainSeconds: trainMs / 1000,
-      stepsPerSecond: step / Math.max(1e-9, trainMs / 1000),
+      resumedFrom,
+      stoppedEarly,
+      trainSeconds,
+      stepsPerSecond: step / Math.max(1e-9, trainSeconds),
       sizes: { train: train.ids.length, dev: dev.ids.length, ...(test ? { test: test.ids.length } : {}) },
       trainIds: train.exampleIds,
       truncated: { train: train.truncated, dev: dev.truncated, ...(test ? { test: test.truncated } : {}) },
@@ -175,41 +268,43 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     if (cached) tf.dispose([cached.train, cached.dev]);
   }
 
-  function trainStep(rows: number[]): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
-    return tf.tidy(() => {
-      const labels = tf.tensor1d(rows.map((r) => train.labels[r]!), 'int32'); // [B]
-      let features: () => tf.Tensor2D;
-      if (cached) {
-        const idx = tf.tensor1d(rows, 'int32');
-        features = () => tf.gather(cached.train, idx) as tf.Tensor2D; // [B, hidden]
-      } else {
-        const { ids, mask } = padBatch(train, rows, tokenizer.padId); // [B, T]
-        features = () => encoder.forward({ ids, mask, prompt: prompt!.rows }).embedding; // [B, hidden]
-      }
-      const { value, grads } = tf.variableGrads(() => crossEntropy(head.apply(features()), labels), trainable);
-      const clipped = clipByGlobalNorm(grads, config.maxGradNorm).grads;
-      return { value, grads: clipped };
-    });
+  /**
+   * One optimiser step on the batch `rows`: gradients of the batch-mean loss, summed over
+   * `gradAccumulation` micro-batches (each weighted by its share of the batch), clipped, applied.
+   * @returns the batch's mean loss.
+   */
+  function trainStep(rows: number[], lrScale: number): number {
+    const { value: loss, grads: sum } = accumulateGradients(rows, config.gradAccumulation, microGrads);
+    const { grads: clipped, norm } = clipByGlobalNorm(sum, config.maxGradNorm);
+    optimizer.apply(clipped, lrScale);
+    const value = loss.dataSync()[0]!;
+    tf.dispose([loss, norm, ...Object.values(sum), ...Object.values(clipped)]);
+    return value;
   }
 
-  function optimizerStep(grads: Record<string, tf.Tensor>, lrScale: number): void {
-    optimizer.apply(grads, lrScale);
-    tf.dispose(grads);
+  /** Gradients (by parameter key) of weight · mean loss over `rows`. Call inside tf.tidy. */
+  function microGrads(rows: number[], weight: number): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    const labels = tf.tensor1d(rows.map((r) => train.labels[r]!), 'int32'); // [b]
+    let features: () => tf.Tensor2D;
+    if (cached) {
+      const idx = tf.tensor1d(rows, 'int32');
+      features = () => tf.gather(cached.train, idx) as tf.Tensor2D; // [b, hidden]
+    } else {
+      const { ids, mask } = padBatch(train, rows, tokenizer.padId); // [b, T]
+      features = () => encoder.forward({ ids, mask, prompt: prompt!.rows }).embedding; // [b, hidden]
+    }
+    const { value, grads } = tf.variableGrads(() => tf.mul(crossEntropy(head.apply(features()), labels), weight) as tf.Scalar, params.map((p) => p.variable));
+    const keyed: Record<string, tf.Tensor> = {};
+    for (const [name, g] of Object.entries(grads)) keyed[byName.get(name)!] = g;
+    return { value, grads: keyed };
   }
 }
 
-function snapshot(head: LinearHead, prompt: SoftPrompt | undefined): Record<string, tf.Tensor> {
-  return {
-    'head/kernel': tf.clone(head.kernel),
-    'head/bias': tf.clone(head.bias),
-    ...(prompt ? { prompt: tf.clone(prompt.rows) } : {}),
-  };
-}
-
-function restore(head: LinearHead, prompt: SoftPrompt | undefined, weights: Record<string, tf.Tensor>): void {
-  head.kernel.assign(weights['head/kernel'] as tf.Tensor2D);
-  head.bias.assign(weights['head/bias'] as tf.Tensor1D);
-  if (prompt) prompt.rows.assign(weights['prompt'] as tf.Tensor2D);
+function assignChecked(variable: tf.Variable, value: tf.Tensor | undefined, key: string): void {
+  if (!value || value.shape.join() !== variable.shape.join()) {
+    throw new PandaError('CHECKPOINT_INVALID', `checkpoint tensor '${key}' is ${value ? `[${value.shape}]` : 'missing'}, expected [${variable.shape}]`);
+  }
+  variable.assign(value);
 }
 
 export type { EncodedSet };
