@@ -31,6 +31,13 @@ export interface CommonFlags {
   batchSize?: number;
   lr?: number;
   headLr?: number;
+  schedule?: string;
+  warmup?: number;
+  gradAccum?: number;
+  evalEvery?: number;
+  patience?: number;
+  checkpointEvery?: number;
+  log?: string;
   maxTrain?: number;
   maxDev?: number;
   maxTest?: number;
@@ -51,12 +58,19 @@ export function addCommonFlags(cmd: Command): Command {
     .option('--batch-size <n>', describe('batchSize'), int)
     .option('--lr <x>', describe('lr'), num)
     .option('--head-lr <x>', describe('headLr'), num)
+    .addOption(new Option('--schedule <name>', describe('schedule')).choices(['linear', 'cosine', 'constant']))
+    .option('--warmup <steps>', describe('warmupSteps'), int)
+    .option('--grad-accum <k>', describe('gradAccumulation'), int)
+    .option('--eval-every <steps>', describe('evalEverySteps'), int)
+    .option('--patience <evals>', describe('earlyStoppingPatience'), int)
     .option('--max-train <n>', describe('maxTrainExamples'), int)
     .option('--max-dev <n>', describe('maxEvalExamples'), int)
     .option('--max-test <n>', 'score at most this many test examples', int)
     .option('-o, --out <dir>', 'folder for the trained prompt, head and manifest')
     .option('--data-dir <dir>', 'data directory (default: $PANDA_DATA_DIR, else ../shared/data beside the repository)')
     .option('--backend <name>', 'TensorFlow.js backend: tensorflow-gpu, tensorflow, wasm or cpu (default: first that loads; or $PANDA_BACKEND)')
+    .option('--checkpoint-every <steps>', 'save a checkpoint every N steps in <out>/checkpoint; rerunning the same command resumes from it', int)
+    .option('--log <file>', 'append every progress event to this JSON-lines file')
     .option('--skip-bad-rows', 'skip and count malformed data rows instead of stopping at the first')
     .option('--json', 'print progress as JSON lines on stderr and the result as JSON on stdout');
 }
@@ -74,6 +88,11 @@ export function configFromFlags(flags: CommonFlags, defaults: Record<string, unk
   set('batchSize', flags.batchSize);
   set('lr', flags.lr);
   set('headLr', flags.headLr);
+  set('schedule', flags.schedule);
+  set('warmupSteps', flags.warmup);
+  set('gradAccumulation', flags.gradAccum);
+  set('evalEverySteps', flags.evalEvery);
+  set('earlyStoppingPatience', flags.patience);
   set('maxTrainExamples', flags.maxTrain);
   set('maxEvalExamples', flags.maxDev);
   const parsed = tuneConfigSchema.safeParse(raw);
@@ -86,7 +105,7 @@ export function configFromFlags(flags: CommonFlags, defaults: Record<string, unk
 export async function runTune(task: TaskDefinition, flags: CommonFlags, defaults: Record<string, unknown> = {}): Promise<TuneTaskResult> {
   const config = configFromFlags(flags, defaults);
   const backend = await initBackend(flags.backend ? { backend: parseBackendName(flags.backend) } : {});
-  const progress = progressPrinter({ json: flags.json ?? false });
+  const progress = progressPrinter({ json: flags.json ?? false, ...(flags.log ? { logFile: flags.log } : {}) });
   if (!flags.json) process.stderr.write(`${backend.report}\n`);
   const controller = new AbortController();
   const onSigint = () => {
@@ -102,6 +121,7 @@ export async function runTune(task: TaskDefinition, flags: CommonFlags, defaults
       ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
       ...(flags.maxTest ? { maxTestExamples: flags.maxTest } : {}),
       skipBadRows: flags.skipBadRows ?? false,
+      ...(flags.checkpointEvery ? { checkpointEverySteps: flags.checkpointEvery } : {}),
       onProgress: progress.listener,
       signal: controller.signal,
     });

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { ProgressListener } from '@panda/core';
 
@@ -5,11 +6,25 @@ import type { ProgressListener } from '@panda/core';
  * Turns progress events into a terminal progress bar (steps, loss, steps/s, ETA) on a TTY, or
  * into a line every 10 % elsewhere (CI logs). `json` mode prints every event as one JSON line.
  */
-export function progressPrinter(options: { json: boolean; stream?: NodeJS.WriteStream }): { listener: ProgressListener; stop(): void } {
+export function progressPrinter(options: { json: boolean; stream?: NodeJS.WriteStream; logFile?: string }): { listener: ProgressListener; stop(): void } {
   const stream = options.stream ?? process.stderr;
-  if (options.json) {
-    return { listener: (e) => stream.write(JSON.stringify(e) + '\n'), stop: () => {} };
-  }
+  const printer = options.json ? jsonPrinter(stream) : humanPrinter(stream);
+  if (!options.logFile) return printer;
+  const file = options.logFile;
+  return {
+    listener: (e) => {
+      appendFileSync(file, JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n');
+      printer.listener(e);
+    },
+    stop: printer.stop,
+  };
+}
+
+function jsonPrinter(stream: NodeJS.WriteStream): { listener: ProgressListener; stop(): void } {
+  return { listener: (e) => stream.write(JSON.stringify(e) + '\n'), stop: () => {} };
+}
+
+function humanPrinter(stream: NodeJS.WriteStream): { listener: ProgressListener; stop(): void } {
   let bar: cliProgress.SingleBar | undefined;
   let lastPct = -1;
   const listener: ProgressListener = (e) => {

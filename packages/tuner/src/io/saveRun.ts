@@ -33,6 +33,8 @@ export async function saveRun(dir: string, result: TuneResult, extra: { task: st
     metrics: result.metrics,
     history: result.history,
     steps: result.steps,
+    resumedFrom: result.resumedFrom,
+    stoppedEarly: result.stoppedEarly,
     trainSeconds: result.trainSeconds,
     stepsPerSecond: result.stepsPerSecond,
     sizes: result.sizes,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { silent, type ProgressListener } from '@panda/core';
+import { PandaError, silent, type ProgressListener } from '@panda/core';
+import { join } from 'node:path';
 import { loadUseLite, type Backbone } from '@panda/backbones';
 import { resolveDataDir, type LoadContext, type SplitName, type TaskDefinition } from '@panda/datasets';
 import type { TuneConfigInput } from '../config.js';
@@ -18,6 +19,8 @@ export interface TuneTaskOptions {
   evaluateTest?: boolean;
   /** Cap on test examples (a seeded prefix of the split's fixed order). */
   maxTestExamples?: number;
+  /** Save a checkpoint every N steps in `<outDir>/checkpoint` (needs outDir); resume from it when present. */
+  checkpointEverySteps?: number;
   /** A loaded backbone to reuse; default: USE-Lite, loaded and disposed here. */
   backbone?: Backbone;
   onProgress?: ProgressListener;
@@ -36,6 +39,9 @@ export interface TuneTaskResult extends Omit<TuneResult, 'weights'> {
  */
 export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult> {
   const onProgress = options.onProgress ?? silent;
+  if (options.checkpointEverySteps && !options.outDir) {
+    throw new PandaError('CONFIG_INVALID', 'checkpoints need an output folder (--out)');
+  }
   const { task } = options;
   const context: LoadContext = { dataDir: resolveDataDir(options.dataDir), skipBadRows: options.skipBadRows ?? false };
   const wantTest = (options.evaluateTest ?? true) && task.splits.includes('test');
@@ -55,6 +61,7 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
       ...(options.config ? { config: options.config } : {}),
       onProgress,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.checkpointEverySteps ? { checkpoint: { dir: checkpointDir(options), everySteps: options.checkpointEverySteps } } : {}),
     });
     try {
       const files = options.outDir ? (await saveRun(options.outDir, result, { task: task.name, labels: task.labels })).files : [];
@@ -66,4 +73,8 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
   } finally {
     if (!options.backbone) backbone.dispose();
   }
+}
+
+function checkpointDir(options: TuneTaskOptions): string {
+  return join(options.outDir!, 'checkpoint');
 }
