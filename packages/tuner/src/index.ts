@@ -17,3 +17,5 @@ export { tuneTask } from './job/tuneTask.js';
 export type { TuneTaskOptions, TuneTaskResult } from './job/tuneTask.js';
 export { accumulateGradients, microBatches } from './train/accumulate.js';
 export type { MicroGrads } from './train/accumulate.js';
+export { tuneMany } from './pool/tuneMany.js';
+export type { TuneJob } from './pool/tuneJob.js';

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { runInPool } from './processPool.js';
+
+const modulePath = fileURLToPath(new URL('./testWorker.fixture.ts', import.meta.url));
+
+describe('runInPool', () => {
+  it('runs jobs across worker processes and returns results in job order', async () => {
+    const events: string[] = [];
+    const out = await runInPool<number, { square: number; pid: number }>([1, 2, 3, 4, 5], { modulePath, workers: 2 }, (i, e) => events.push(`${i}:${(e as { message: string }).message}`));
+    expect(out.map((o) => (o.ok ? o.value.square : null))).toEqual([1, 4, 9, 16, 25]);
+    expect(new Set(out.map((o) => (o.ok ? o.value.pid : 0))).size).toBe(2);
+    expect(events.sort()).toEqual(['0:got 1', '1:got 2', '2:got 3', '3:got 4', '4:got 5']);
+  });
+
+  it('reports a failing job with its error code and survives a worker that dies', async () => {
+    const out = await runInPool<number, { square: number }>([2, -1, 13, 4], { modulePath, workers: 1 });
+    expect(out[0]).toMatchObject({ ok: true, value: { square: 4 } });
+    expect(out[1]).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID', message: 'negative: -1' } });
+    expect(out[2]).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    expect(out[3]).toMatchObject({ ok: true, value: { square: 16 } });
+  });
+});

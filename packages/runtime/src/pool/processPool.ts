@@ -1,0 +1,106 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { PandaError } from '@panda/core';
+
+/** What a worker sends back: events while a job runs, then exactly one result or error. */
+type WorkerMessage =
+  | { kind: 'event'; id: number; event: unknown }
+  | { kind: 'result'; id: number; value: unknown }
+  | { kind: 'error'; id: number; code: string; message: string };
+
+export type JobOutcome<R> = { ok: true; value: R; worker: number; seconds: number } | { ok: false; error: PandaError; worker: number; seconds: number };
+
+export interface ProcessPoolOptions {
+  /** Absolute path of the worker module; it must call `serveWorker`. */
+  modulePath: string;
+  /** Number of worker processes (default: one per core). */
+  workers?: number;
+  /** Node flags for the workers. Default: the parent's for a .js module, source mode (tsx) for a .ts one. */
+  execArgv?: string[];
+  /** Extra environment for the workers. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A built .js worker inherits the parent's Node flags; a .ts worker runs from source through tsx. */
+function defaultExecArgv(modulePath: string): string[] {
+  return modulePath.endsWith('.ts') ? ['--conditions=@panda/source', '--import', 'tsx'] : process.execArgv;
+}
+
+/**
+ * Runs independent jobs in a pool of worker processes (the wasm backend is single-threaded, so
+ * parallel runs need processes). Jobs go to the first free worker, in order; results come back in
+ * job order. A job that throws yields `{ ok: false }` without stopping the others; a worker that
+ * dies fails its job with `INTERNAL` and is replaced.
+ */
+export async function runInPool<J, R>(jobs: readonly J[], options: ProcessPoolOptions, onEvent?: (jobIndex: number, event: unknown) => void): Promise<JobOutcome<R>[]> {
+  const size = Math.max(1, Math.min(options.workers ?? availableParallelism(), jobs.length));
+  const outcomes: JobOutcome<R>[] = new Array(jobs.length);
+  let next = 0;
+
+  const startWorker = (): ChildProcess =>
+    fork(options.modulePath, [], {
+      execArgv: options.execArgv ?? defaultExecArgv(options.modulePath),
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+
+  const lane = async (worker: number): Promise<void> => {
+    let child = startWorker();
+    try {
+      while (next < jobs.length) {
+        const index = next++;
+        const t0 = performance.now();
+        const outcome = await new Promise<JobOutcome<R>>((resolve) => {
+          const onMessage = (msg: WorkerMessage) => {
+            if (msg.id !== index) return;
+            if (msg.kind === 'event') {
+              onEvent?.(index, msg.event);
+              return;
+            }
+            cleanup();
+            const seconds = (performance.now() - t0) / 1000;
+            if (msg.kind === 'result') resolve({ ok: true, value: msg.value as R, worker, seconds });
+            else resolve({ ok: false, error: new PandaError((msg.code as never) ?? 'INTERNAL', msg.message), worker, seconds });
+          };
+          const onExit = (code: number | null, signal: string | null) => {
+            cleanup();
+            resolve({ ok: false, error: new PandaError('INTERNAL', `worker ${worker} exited (${signal ?? `code ${code}`}) during job ${index}`), worker, seconds: (performance.now() - t0) / 1000 });
+          };
+          const cleanup = () => {
+            child.off('message', onMessage);
+            child.off('exit', onExit);
+          };
+          child.on('message', onMessage);
+          child.once('exit', onExit);
+          child.send({ kind: 'job', id: index, job: jobs[index] });
+        });
+        outcomes[index] = outcome;
+        if (!outcome.ok && child.exitCode !== null) child = startWorker();
+      }
+    } finally {
+      child.kill();
+    }
+  };
+
+  await Promise.all(Array.from({ length: size }, (_, w) => lane(w)));
+  return outcomes;
+}
+
+/**
+ * The worker side: call once in the worker module with the job handler. `emit` forwards progress
+ * events to the parent.
+ */
+export function serveWorker<J, R>(handler: (job: J, emit: (event: unknown) => void) => Promise<R>): void {
+  if (!process.send) throw new PandaError('INTERNAL', 'serveWorker must run in a process started by runInPool');
+  process.on('message', async (msg: { kind: 'job'; id: number; job: J }) => {
+    if (msg?.kind !== 'job') return;
+    const send = (m: WorkerMessage) => process.send!(m);
+    try {
+      const value = await handler(msg.job, (event) => send({ kind: 'event', id: msg.id, event }));
+      send({ kind: 'result', id: msg.id, value });
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      send({ kind: 'error', id: msg.id, code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: e.message ?? String(err) });
+    }
+  });
+}
