@@ -22,6 +22,7 @@ describe('task registry', () => {
     const spamShare = (xs: { label: number }[]) => xs.filter((e) => e.label === 1).length / xs.length;
     // 1,896 of 6,046 emails are spam (31.4 %); the split keeps that share.
     for (const s of [train, dev, test]) expect(spamShare(s.examples)).toBeCloseTo(1896 / 6046, 2);
+    console.log(`spam train/dev/test: ${[train, dev, test].map((s) => { const spam = s.examples.filter((e) => e.label === 1).length; return `${s.examples.length} (ham ${s.examples.length - spam}, spam ${spam})`; }).join(' / ')}`);
     expect(train.examples[0]!.text.length).toBeGreaterThan(10);
   });
 
