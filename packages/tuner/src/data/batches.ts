@@ -12,10 +12,15 @@ export interface EncodedSet {
   truncated: number;
 }
 
+/**
+ * Tokenizes examples for the encoder. A sentence pair is encoded as one joined sequence
+ * (`text + ' ' + textB`), the simplest pair strategy; the two-tower strategy the architecture notes
+ * recommend for sentence encoders comes with the template work.
+ */
 export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[], maxTokens: number): EncodedSet {
   let truncated = 0;
   const ids = examples.map((e) => {
-    const t = tokenizer.encode(e.text);
+    const t = tokenizer.encode(e.textB === undefined ? e.text : `${e.text} ${e.textB}`);
     if (t.length > maxTokens) truncated++;
     // An empty text still needs one position for the pooled mean: use the unknown/pad id.
     return t.length === 0 ? [tokenizer.padId] : t.slice(0, maxTokens);

@@ -43,6 +43,12 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
     throw new PandaError('CONFIG_INVALID', 'checkpoints need an output folder (--out)');
   }
   const { task } = options;
+  if (task.type !== 'single' && task.type !== 'pair') {
+    throw new PandaError(
+      'CONFIG_INVALID',
+      `task '${task.name}' is a ${task.type} task; the tuner handles single-text and sentence-pair classification for now (regression, multiple choice and span tasks need the template and head work that follows)`,
+    );
+  }
   const context: LoadContext = { dataDir: resolveDataDir(options.dataDir), skipBadRows: options.skipBadRows ?? false };
   const wantTest = (options.evaluateTest ?? true) && task.splits.includes('test');
   onProgress({ type: 'log', message: `loading task ${task.name}: ${task.description}` });
