@@ -65,6 +65,7 @@ describe('tune (prompt tuning on USE-Lite)', () => {
     expect(counts.length).toBe(100);
     expect(counts[99]).toBe(counts[0]);
     tf.dispose(r.weights);
+    console.log(`tensors: ${start} before the run, ${counts[0]} after step 1, ${counts[99]} after step 100, ${tf.memory().numTensors} after the run`);
     expect(tf.memory().numTensors).toBe(start);
   });
 
