@@ -255,6 +255,64 @@ describe('UseLiteEncoder', () => {
     tf.dispose([ids, mask, p0, dir]);
   });
 
+  it('the optimised prompt path equals the full computation on [prompt ‖ tokens] (outputs and prompt gradient)', () => {
+    // Reference: the straightforward way, every position of [prompt ‖ tokens] through both layers
+    // (encodeSequence), then the token rows pooled. forward() skips the prompt rows' last-layer
+    // outputs and computes the prompt's layer-0 projections once per batch instead.
+    const reference = (ids: tf.Tensor2D, mask: tf.Tensor2D, p: tf.Tensor2D) =>
+      tf.tidy(() => {
+        const [b, t] = ids.shape;
+        const m = p.shape[0];
+        const rows = tf.tile(tf.expandDims(p, 0), [b, 1, 1]); // [B, m, 256]
+        const x = tf.concat([rows, enc.embedTokens(ids)], 1) as tf.Tensor3D; // [B, m+T, 256]
+        const attnMask = tf.concat([tf.ones([b, m]), mask], 1) as tf.Tensor2D; // [B, m+T]
+        const h = enc.encodeSequence(x, attnMask); // [B, m+T, 512]
+        const pooled = enc.pool(tf.slice(h, [0, m, 0], [b, t, enc.hidden]), mask); // [B, 512]
+        return { pooled, embedding: enc.head(pooled) };
+      });
+    const cases = [
+      { rows: tokens.slice(1, 10).map((r) => r.slice(0, 40)), m: 5 }, // padded batch, varied lengths
+      { rows: [tokens[12]!.slice(0, 1)], m: 1 }, // one row, one token, one prompt row
+      { rows: tokens.slice(10, 13), m: 16 },
+    ];
+    const before = tf.memory().numTensors;
+    let worstOut = 0;
+    let worstGrad = 0;
+    cases.forEach(({ rows, m }, i) => {
+      const { ids, mask } = batchOf(rows);
+      const p0 = tf.randomNormal([m, 256], 0, 0.5, 'float32', 20 + i) as tf.Tensor2D;
+      const wPool = tf.randomNormal([rows.length, 512], 0, 1, 'float32', 30 + i);
+      const wEmb = tf.randomNormal([rows.length, 512], 0, 1, 'float32', 40 + i);
+      const lossOf = (o: { pooled: tf.Tensor2D; embedding: tf.Tensor2D }) =>
+        tf.add(tf.sum(tf.mul(o.pooled, wPool)), tf.sum(tf.mul(o.embedding, wEmb))) as tf.Scalar;
+      tf.tidy(() => {
+        const got = enc.forward({ ids, mask, prompt: p0 });
+        const ref = reference(ids, mask, p0);
+        const dOut = Math.max(
+          tf.max(tf.abs(tf.sub(got.pooled, ref.pooled))).dataSync()[0]!,
+          tf.max(tf.abs(tf.sub(got.embedding, ref.embedding))).dataSync()[0]!,
+        );
+        const gGot = tf.grad((p: tf.Tensor) => lossOf(enc.forward({ ids, mask, prompt: p as tf.Tensor2D })))(p0);
+        const gRef = tf.grad((p: tf.Tensor) => lossOf(reference(ids, mask, p as tf.Tensor2D)))(p0);
+        const scale = Math.max(1e-12, tf.max(tf.abs(gRef)).dataSync()[0]!);
+        const dGrad = tf.max(tf.abs(tf.sub(gGot, gRef))).dataSync()[0]! / scale;
+        expect(tf.sum(tf.abs(gRef)).dataSync()[0]!).toBeGreaterThan(0);
+        worstOut = Math.max(worstOut, dOut);
+        worstGrad = Math.max(worstGrad, dGrad);
+      });
+      tf.dispose([ids, mask, p0, wPool, wEmb]);
+    });
+    console.log(
+      `USE-Lite prompt path vs full reference: max |Δoutput| = ${worstOut.toExponential(2)}, ` +
+        `max |Δ∂prompt| / max |∂prompt| = ${worstGrad.toExponential(2)}`,
+    );
+    // The token rows go through the same float ops (0 on wasm); the gradient sums the same terms
+    // in another order (the prompt's projections run once on the batch-summed gradient).
+    expect(worstOut).toBeLessThanOrEqual(1e-6);
+    expect(worstGrad).toBeLessThanOrEqual(1e-5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('leaks no tensor in forward or in a gradient step', () => {
     const { ids, mask } = batchOf(tokens.slice(4, 12));
     const prompt = tf.randomNormal([6, 256]) as tf.Tensor2D;

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
-import { freezeWeight, frozenLinear, type FrozenWeight } from '@panda/runtime';
+import { disposeFrozen, freezeWeight, frozenLinear, type FrozenWeight } from '@panda/runtime';
 import {
   disposeUseLiteWeights,
   loadUseLiteWeights,
@@ -41,6 +41,12 @@ interface FrozenLayer {
   readonly ffn2: FrozenWeight;
   readonly queryScale: tf.Scalar;
   readonly headDim: number;
+  /**
+   * Last layer only: the qkv kernel split by columns into its query part [dIn, dIn] and its
+   * key/value part [dIn, 2·dIn] (with their biases), so the prompt path can project queries for the
+   * token rows alone. Each output column is the same dot product as in the fused kernel.
+   */
+  readonly split?: { q: FrozenWeight; qB: tf.Tensor1D; kv: FrozenWeight; kvB: tf.Tensor1D };
 }
 
 /**
@@ -79,8 +85,9 @@ export class UseLiteEncoder {
   constructor(weights: UseLiteWeights) {
     this.weights = weights;
     // freezeWeight and tf.scalar allocate exactly the tensors kept here (no intermediates).
+    const last = weights.layers.length - 1;
     this.layers = weights.layers.map(
-      (w): FrozenLayer => ({
+      (w, i): FrozenLayer => ({
         w,
         qkv: freezeWeight(w.qkvW),
         out: freezeWeight(w.outW),
@@ -89,6 +96,7 @@ export class UseLiteEncoder {
         queryScale: tf.scalar(w.queryScale),
         headDim: w.dIn / this.numHeads,
         ...(w.residualW ? { residual: freezeWeight(w.residualW) } : {}),
+        ...(i === last ? { split: splitQkv(w) } : {}),
       }),
     );
     this.tanh = freezeWeight(weights.tanhW);
@@ -179,17 +187,11 @@ export class UseLiteEncoder {
         maskC = tf.zeros([b, 1]);
       }
       if (maskC.dtype !== 'float32') maskC = tf.cast(maskC, 'float32');
-      const t = idsC.shape[1];
 
-      let x: tf.Tensor3D = this.embedTokens(idsC); // [B, T, 256]
-      let attnMask = maskC; // [B, L]
-      if (prompt && m > 0) {
-        const rows = tf.tile(tf.expandDims(prompt, 0), [b, 1, 1]) as tf.Tensor3D; // [B, m, 256]
-        x = tf.concat([rows, x], 1); // [B, m+T, 256]
-        attnMask = tf.concat([tf.ones([b, m]), maskC], 1); // [B, m+T]
-      }
-      const h = this.encodeSequence(x, attnMask); // [B, L, 512]
-      const tokens = m > 0 ? tf.slice(h, [0, m, 0], [b, t, this.hidden]) : h; // [B, T, 512]
+      const x = this.embedTokens(idsC); // [B, T, 256]
+      // The prompt path computes the token rows' outputs only (see encodePrompted); without a
+      // prompt the whole sequence runs as the shipped graph does.
+      const tokens = prompt && m > 0 ? this.encodePrompted(prompt, x, maskC) : this.encodeSequence(x, maskC); // [B, T, 512]
       const pooled = this.pool(tokens, maskC); // [B, 512]
       const embedding = this.head(pooled); // [B, 512]
       return { pooled, embedding };
@@ -252,6 +254,10 @@ export class UseLiteEncoder {
     for (const l of this.layers) {
       for (const f of [l.qkv, l.out, l.ffn1, l.ffn2, l.residual]) f?.wT.dispose();
       l.queryScale.dispose();
+      if (l.split) {
+        for (const f of [l.split.q, l.split.kv]) disposeFrozen(f);
+        tf.dispose([l.split.qB, l.split.kvB]);
+      }
     }
     this.tanh.wT.dispose();
     for (const s of [this.timing, this.lnEps, this.l2Eps, this.padBias, this.one]) s.dispose();
@@ -276,32 +282,160 @@ export class UseLiteEncoder {
   }
 
   /**
-   * One pre-norm TransformerLayer:
+   * The prompt path: the same two layers as {@link encodeSequence} on `[prompt ‖ tokens]`, but
+   * computing only what the token outputs depend on, and each prompt-only quantity once.
+   *
+   * - Layer 0, before attention everything is per row: LayerNorm, qkv and the residual projection
+   *   of the m prompt rows are computed once on [m, ·] and copied to the batch; the token rows' part
+   *   is computed on [B·T, ·] and does not depend on the prompt, so the backward pass runs those
+   *   projections' input gradients for m rows instead of B·(m+T).
+   * - Last layer: nothing reads the prompt positions' outputs (pooling skips them and no layer
+   *   follows), so the prompt rows serve as keys/values only. Queries, the output projection, the
+   *   residual and the FFN run on the B·T token rows.
+   * Every token-row value is produced by the same float ops as in the full computation (row-wise
+   * ops; a column slice of a dense kernel gives the same dot products), so the result equals
+   * `encodeSequence([prompt ‖ x])` at the token positions (USE-Lite has two layers: the first and
+   * the last; a middle layer would run on every position).
+   * @param prompt [m, 256], m ≥ 1
+   * @param x [B, T, 256] the tokens' layer-0 input
+   * @param mask float32 [B, T]
+   * @returns [B, T, 512] the last layer's output at the token positions.
+   */
+  private encodePrompted(prompt: tf.Tensor2D, x: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor3D {
+    const m = prompt.shape[0];
+    const [b, t, d] = x.shape;
+    const l = m + t;
+    const attnMask = tf.concat([tf.ones([b, m]), mask], 1); // [B, L]
+    const bias = tf.reshape(tf.mul(tf.sub(this.one, attnMask), this.padBias), [b, 1, 1, l]) as tf.Tensor4D; // [B, 1, 1, L]
+    const first = this.layers[0]!;
+    const last = this.layers[this.layers.length - 1]!;
+    const { w } = first;
+
+    // --- layer 0: per-row projections split into the prompt part (once) and the token part ---
+    const xt = tf.reshape(x, [b * t, d]) as tf.Tensor2D; // [B·T, 256]
+    const qkvP = frozenLinear(this.layerNorm(prompt, w.attnLnScale, w.attnLnBias), first.qkv, w.qkvB); // [m, 768]
+    const qkvT = frozenLinear(this.layerNorm(xt, w.attnLnScale, w.attnLnBias), first.qkv, w.qkvB); // [B·T, 768]
+    const qkv = this.joinRows(qkvP, qkvT, b, m, t); // [B·L, 768]
+    const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // 3 × [B·L, 256]
+    const merged = this.attend(first, q2, k2, v2, b, l, l, bias); // [B·L, 256]
+    const attnOut = frozenLinear(merged, first.out, w.outB); // [B·L, 512]
+    const residual = first.residual
+      ? this.joinRows(frozenLinear(prompt, first.residual, w.residualB), frozenLinear(xt, first.residual, w.residualB), b, m, t) // [B·L, 512]
+      : this.joinRows(prompt, xt, b, m, t); // [B·L, 512]
+    let h = this.feedForward(first, tf.add(attnOut, residual) as tf.Tensor2D); // [B·L, 512]
+
+    // --- middle layers (none in USE-Lite): every position ---
+    for (const layer of this.layers.slice(1, -1)) h = this.layer(layer, h, b, l, bias); // [B·L, 512]
+
+    // --- last layer: prompt rows are keys/values only ---
+    const lw = last.w;
+    const split = last.split!;
+    const normed = this.layerNorm(h, lw.attnLnScale, lw.attnLnBias); // [B·L, 512]
+    const kv = frozenLinear(normed, split.kv, split.kvB); // [B·L, 1024]
+    const [k, v] = tf.split(kv, 2, 1) as [tf.Tensor2D, tf.Tensor2D]; // 2 × [B·L, 512]
+    const q = frozenLinear(this.tokenRows(normed, b, m, t), split.q, split.qB); // [B·T, 512]
+    const ctx = this.attend(last, q, k, v, b, t, l, bias); // [B·T, 512]
+    const hT = this.tokenRows(h, b, m, t); // [B·T, 512]
+    const res = last.residual ? frozenLinear(hT, last.residual, lw.residualB) : hT; // [B·T, 512]
+    const h1 = tf.add(frozenLinear(ctx, last.out, lw.outB), res) as tf.Tensor2D; // [B·T, 512]
+    return tf.reshape(this.feedForward(last, h1), [b, t, this.hidden]) as tf.Tensor3D; // [B, T, 512]
+  }
+
+  /** [m, c] prompt rows (shared) and [B·T, c] token rows → [B·L, c] with each example's prompt first. */
+  private joinRows(p: tf.Tensor2D, tok: tf.Tensor2D, b: number, m: number, t: number): tf.Tensor2D {
+    const c = p.shape[1];
+    const rows = repeatRows(p, b); // [B, m, c]
+    return tf.reshape(tf.concat([rows, tf.reshape(tok, [b, t, c])], 1), [b * (m + t), c]) as tf.Tensor2D; // [B·L, c]
+  }
+
+  /** [B·L, c] → the token rows [B·T, c] (positions m..L-1 of each example). */
+  private tokenRows(x: tf.Tensor2D, b: number, m: number, t: number): tf.Tensor2D {
+    const c = x.shape[1];
+    const x3 = tf.reshape(x, [b, m + t, c]); // [B, L, c]
+    return tf.reshape(tf.slice(x3, [0, m, 0], [b, t, c]), [b * t, c]) as tf.Tensor2D; // [B·T, c]
+  }
+
+  /**
+   * Multi-head attention core: queries [B·Lq, dIn] over keys/values [B·Lk, dIn], heads merged back.
+   * @param bias [B, 1, 1, Lk] padding bias on the keys.
+   * @returns [B·Lq, dIn]
+   */
+  private attend(
+    layer: FrozenLayer,
+    q2: tf.Tensor2D,
+    k2: tf.Tensor2D,
+    v2: tf.Tensor2D,
+    b: number,
+    lq: number,
+    lk: number,
+    bias: tf.Tensor4D,
+  ): tf.Tensor2D {
+    const { headDim } = layer;
+    const q = tf.mul(this.splitHeads(q2, b, lq, headDim), layer.queryScale); // [B, H, Lq, dh]
+    const k = this.splitHeads(k2, b, lk, headDim); // [B, H, Lk, dh]
+    const v = this.splitHeads(v2, b, lk, headDim); // [B, H, Lk, dh]
+    const logits = tf.add(tf.matMul(q, k, false, true), bias); // [B, H, Lq, Lk]
+    const att = tf.softmax(logits); // [B, H, Lq, Lk]
+    const ctx = tf.matMul(att, v); // [B, H, Lq, dh]
+    return tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b * lq, layer.w.dIn]) as tf.Tensor2D; // [B·Lq, dIn]
+  }
+
+  /** FFN block with its pre-norm and residual: h + conv2(relu(conv1(LN(h)))). [N, 512] → [N, 512] */
+  private feedForward(layer: FrozenLayer, h1: tf.Tensor2D): tf.Tensor2D {
+    const { w } = layer;
+    const f0 = this.layerNorm(h1, w.ffnLnScale, w.ffnLnBias); // [N, 512]
+    const f1 = tf.relu(frozenLinear(f0, layer.ffn1, w.ffn1B)); // [N, 1536]
+    const f2 = frozenLinear(f1, layer.ffn2, w.ffn2B); // [N, 512]
+    return tf.add(f2, h1) as tf.Tensor2D; // [N, 512]
+  }
+
+  /**
+   * One pre-norm TransformerLayer on every position (the no-prompt path, op for op the graph):
    *   h1 = MHA(LN(x)) + (x or dense(x) when the width changes)
    *   out = FFN(LN(h1)) + h1
    */
   private layer(layer: FrozenLayer, x: tf.Tensor2D, b: number, l: number, bias: tf.Tensor4D): tf.Tensor2D {
-    const { w, headDim } = layer;
-    const dIn = w.dIn;
+    const { w } = layer;
     // --- self-attention ---
     const normed = this.layerNorm(x, w.attnLnScale, w.attnLnBias); // [B·L, dIn]
     const qkv = frozenLinear(normed, layer.qkv, w.qkvB); // [B·L, 3·dIn]
     const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // 3 × [B·L, dIn]
-    const q = tf.mul(this.splitHeads(q2, b, l, headDim), layer.queryScale); // [B, H, L, dh]
-    const k = this.splitHeads(k2, b, l, headDim); // [B, H, L, dh]
-    const v = this.splitHeads(v2, b, l, headDim); // [B, H, L, dh]
-    const logits = tf.add(tf.matMul(q, k, false, true), bias); // [B, H, L, L]
-    const att = tf.softmax(logits); // [B, H, L, L]
-    const ctx = tf.matMul(att, v); // [B, H, L, dh]
-    const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b * l, dIn]) as tf.Tensor2D; // [B·L, dIn]
+    const merged = this.attend(layer, q2, k2, v2, b, l, l, bias); // [B·L, dIn]
     const attnOut = frozenLinear(merged, layer.out, w.outB); // [B·L, 512]
     // AdjustResidualInput: layer 0 projects its raw (un-normed) input 256 → 512.
     const residual = layer.residual ? frozenLinear(x, layer.residual, w.residualB) : x; // [B·L, 512]
     const h1 = tf.add(attnOut, residual) as tf.Tensor2D; // [B·L, 512]
     // --- feed-forward ---
-    const f0 = this.layerNorm(h1, w.ffnLnScale, w.ffnLnBias); // [B·L, 512]
-    const f1 = tf.relu(frozenLinear(f0, layer.ffn1, w.ffn1B)); // [B·L, 1536]
-    const f2 = frozenLinear(f1, layer.ffn2, w.ffn2B); // [B·L, 512]
-    return tf.add(f2, h1) as tf.Tensor2D; // [B·L, 512]
+    return this.feedForward(layer, h1); // [B·L, 512]
   }
+}
+
+/**
+ * [m, c] → [B, m, c], B copies of the same rows. The same values as `tf.tile`, but tfjs-wasm's Tile
+ * kernel is generic and slow (~14 ms for [16, 16, 768]) and its gradient is a loop of B slices and
+ * adds; here the copy is one concat and the gradient one sum over the batch axis.
+ */
+function repeatRows(p: tf.Tensor2D, b: number): tf.Tensor3D {
+  const [m, c] = p.shape;
+  const op = tf.customGrad((x) => {
+    const p3 = tf.reshape(x as tf.Tensor2D, [1, m, c]); // [1, m, c]
+    return {
+      value: b === 1 ? p3 : (tf.concat(new Array<tf.Tensor>(b).fill(p3), 0) as tf.Tensor3D), // [B, m, c]
+      gradFunc: (dy) => [tf.reshape(tf.sum(dy as tf.Tensor3D, 0), [m, c])], // [m, c]
+    };
+  });
+  return op(p) as tf.Tensor3D;
+}
+
+/** Splits a layer's fused qkv kernel [dIn, 3·dIn] and bias by columns into q and k‖v parts. */
+function splitQkv(w: UseLiteLayerWeights): NonNullable<FrozenLayer['split']> {
+  const d = w.dIn;
+  const q = tf.slice(w.qkvW, [0, 0], [d, d]); // [dIn, dIn]
+  const kv = tf.slice(w.qkvW, [0, d], [d, 2 * d]); // [dIn, 2·dIn]
+  return {
+    q: freezeWeight(q),
+    qB: tf.slice(w.qkvB, [0], [d]), // [dIn]
+    kv: freezeWeight(kv),
+    kvB: tf.slice(w.qkvB, [d], [2 * d]), // [2·dIn]
+  };
 }
