@@ -19,8 +19,10 @@ await initBackend({ log: console.log });
 const backbone = await loadUseLite();
 // Real short texts: email subjects from the SpamAssassin corpus (npm), so no data directory is needed.
 const emails = await loadSpamAssassin();
-const train = emails.slice(0, steps * batch).map((e, i) => ({ ...e, id: `s${i}`, text: e.text.split('. ')[0]!.slice(0, 120) }));
-if (train.length < steps * batch) throw new Error(`need ${steps * batch} examples, have ${train.length}`);
+// Two epochs over half as many examples when the corpus is smaller than steps × batch.
+const epochs = Math.ceil((steps * batch) / emails.length);
+const perEpoch = Math.ceil(steps / epochs) * batch;
+const train = emails.slice(0, perEpoch).map((e, i) => ({ ...e, id: `s${i}`, text: e.text.split('. ')[0]!.slice(0, 120) }));
 const dev = train.slice(0, 8);
 const rows: string[] = [];
 const mb = (n: number) => (n / 2 ** 20).toFixed(1);
@@ -29,7 +31,7 @@ const t0 = performance.now();
 const r = await tune({
   backbone,
   data: { train, dev, labels: ['ham', 'spam'] },
-  config: { epochs: 1, batchSize: batch, promptLength: 8, seed: 1, bucket: 0 },
+  config: { epochs, batchSize: batch, promptLength: 8, seed: 1, bucket: 0 },
   onProgress: (e) => {
     if (e.type === 'step' && (e.step === 1 || e.step % every === 0)) {
       const m = tf.memory() as tf.MemoryInfo & { wasmMemory?: number };
