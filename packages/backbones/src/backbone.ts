@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tokenizer } from './tokenizer/tokenizer.js';
+import type { PrefixLayout } from './prompts/deepPrefix.js';
 
 /** Input of a sentence encoder's forward pass; the caller keeps ownership of the tensors. */
 export interface EncoderInput {
@@ -9,6 +10,14 @@ export interface EncoderInput {
   mask: tf.Tensor2D;
   /** float32 [m, embedDim]: trainable soft prompt rows. */
   prompt?: tf.Tensor2D;
+  /**
+   * Deep prompt (P-tuning v2): a key/value prefix for every attention layer, in the table layout of
+   * {@link PrefixLayout}: [mp, 2·Σ d_l] shared by the batch, or [B, mp, 2·Σ d_l] per example (after
+   * per-example prefix dropout). Only encoders with a `prefixLayout` take it.
+   */
+  prefix?: tf.Tensor2D | tf.Tensor3D;
+  /** float32 [B, mp]: which prefix positions may be attended to (default: all ones). */
+  prefixMask?: tf.Tensor2D;
 }
 
 /** A frozen sentence encoder with an input soft-prompt injection point. */
@@ -19,9 +28,30 @@ export interface SentenceEncoder {
   readonly embedDim: number;
   /** Longest prompt + token sequence the model takes. */
   readonly maxPositions: number;
+  /**
+   * Deep prompts: the per-layer attention widths and heads the prefix table follows. Absent when
+   * the encoder has no per-layer key/value injection point.
+   */
+  readonly prefixLayout?: PrefixLayout;
   /** @returns pooled and embedding, both [B, hidden]; the caller owns them. */
   forward(input: EncoderInput): { pooled: tf.Tensor2D; embedding: tf.Tensor2D };
+  /**
+   * Standard deviation of every layer's real keys and values (all entries at real token
+   * positions) on the given batch: what a deep prefix initialised "matched" is scaled to.
+   */
+  keyValueStd?(ids: tf.Tensor2D, mask: tf.Tensor2D): Array<{ key: number; value: number }>;
+  /**
+   * Model tuning: an independent copy of the encoder whose weights are `tf.Variable`s that
+   * gradients reach. This encoder is left as it is. The caller owns (and disposes) the copy.
+   */
+  trainableCopy?(): TrainableSentenceEncoder;
   dispose(): void;
+}
+
+/** An encoder whose weights train (model tuning); see {@link SentenceEncoder.trainableCopy}. */
+export interface TrainableSentenceEncoder extends SentenceEncoder {
+  /** Every trainable weight under a stable name (e.g. `layer0/qkvW`); owned by the encoder. */
+  variables(): Record<string, tf.Variable>;
 }
 
 /** A loaded backbone: the encoder, its tokenizer, and what prompt initialisation needs. */

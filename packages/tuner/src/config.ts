@@ -4,16 +4,32 @@ import { z } from 'zod';
 export const tuneConfigSchema = z
   .object({
     method: z
-      .enum(['prompt-tuning', 'linear-probe'])
+      .enum(['prompt-tuning', 'deep-prompt-tuning', 'model-tuning', 'linear-probe'])
       .default('prompt-tuning')
-      .describe('prompt-tuning: m soft prompt rows + a linear head train, the encoder stays frozen; linear-probe: the head alone on the frozen sentence embedding'),
-    promptLength: z.number().int().min(1).default(16).describe('number of soft prompt rows m (prompt-tuning)'),
+      .describe(
+        'prompt-tuning: m soft prompt rows + a linear head train, the encoder stays frozen; ' +
+          'deep-prompt-tuning: a key/value prefix of m rows at every attention layer (P-tuning v2) + the head, the encoder stays frozen; ' +
+          'model-tuning: every encoder weight + the head train (full fine-tuning baseline); ' +
+          'linear-probe: the head alone on the frozen sentence embedding',
+      ),
+    promptLength: z.number().int().min(1).default(16).describe('number of soft prompt rows m (prompt-tuning), or of prefix rows per layer (deep-prompt-tuning)'),
     promptInit: z.enum(['vocab', 'random']).default('vocab').describe('initial prompt rows: input vectors of random vocabulary tokens, or Gaussian noise'),
+    prefixInit: z
+      .enum(['matched', 'normal'])
+      .default('matched')
+      .describe("initial deep prefix (deep-prompt-tuning): 'matched' N(0, σ²) per slot with σ the std of that layer's real keys/values, or 'normal' N(0, 1) as P-tuning v2"),
+    prefixDropout: z.number().min(0).lt(1).default(0.1).describe('dropout on the deep prefix in training, one mask per example (deep-prompt-tuning; P-tuning v2 uses 0.1)'),
+    prefixProjection: z.boolean().default(false).describe('reparameterise the deep prefix: embedding → Linear → tanh → Linear (P-tuning v2 --prefix_projection)'),
+    prefixHidden: z.number().int().min(1).default(512).describe('hidden width of the prefix reparameterisation MLP (P-tuning v2 prefix_hidden_size)'),
+    // 5e-5: the top of BERT's fine-tuning grid {5e-5, 3e-5, 2e-5} (Devlin et al., 2019) and the middle
+    // of the grid used for the small 2-4-layer BERTs {1e-4, 5e-5, 3e-5} (Turc et al., 2019); USE-Lite
+    // has 2 layers. PANDA's repository does not give its full-tune learning rate.
+    modelLr: z.number().positive().default(5e-5).describe('learning rate of the encoder weights (model-tuning, AdamW)'),
     epochs: z.number().int().min(1).default(3).describe('passes over the training set'),
     batchSize: z.number().int().min(1).max(1024).default(16).describe('examples per training step'),
-    lr: z.number().positive().default(0.01).describe('learning rate of the soft prompt (AdamW)'),
+    lr: z.number().positive().default(0.01).describe('learning rate of the soft prompt or deep prefix (AdamW)'),
     headLr: z.number().positive().default(0.01).describe('learning rate of the linear head (AdamW)'),
-    weightDecay: z.number().min(0).default(0.01).describe('decoupled weight decay of the head kernel'),
+    weightDecay: z.number().min(0).default(0.01).describe('decoupled weight decay of the head kernel (and of the encoder matrices in model-tuning)'),
     maxGradNorm: z.number().positive().default(1).describe('clip gradients to this global L2 norm'),
     warmupSteps: z.number().int().min(0).default(0).describe('linear warm-up steps before the schedule starts'),
     schedule: z.enum(['linear', 'cosine', 'constant']).default('linear').describe('learning-rate schedule after warm-up: linear or cosine decay to 0, or constant'),

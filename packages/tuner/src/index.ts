@@ -1,7 +1,7 @@
 export { tuneConfigSchema } from './config.js';
 export type { TuneConfig, TuneConfigInput } from './config.js';
 export { tune } from './train/tune.js';
-export type { TuneData, TuneOptions, TuneResult, EvalPoint, CheckpointOptions } from './train/tune.js';
+export type { TuneData, TuneOptions, TuneResult, EvalPoint, CheckpointOptions, PrefixInfo } from './train/tune.js';
 export { crossEntropy } from './train/loss.js';
 export { AdamW, clipByGlobalNorm } from './optim/adamW.js';
 export type { ParamGroup, AdamWOptions, NamedParam } from './optim/adamW.js';

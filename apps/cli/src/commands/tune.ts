@@ -28,6 +28,11 @@ export interface CommonFlags {
   seed?: number;
   promptLength?: number;
   promptInit?: string;
+  prefixInit?: string;
+  prefixDropout?: number;
+  prefixProjection?: boolean;
+  prefixHidden?: number;
+  modelLr?: number;
   batchSize?: number;
   lr?: number;
   headLr?: number;
@@ -50,11 +55,16 @@ export interface CommonFlags {
 
 export function addCommonFlags(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--method <name>', describe('method')).choices(['prompt-tuning', 'linear-probe']))
+    .addOption(new Option('--method <name>', describe('method')).choices(['prompt-tuning', 'deep-prompt-tuning', 'model-tuning', 'linear-probe']))
     .option('--epochs <n>', describe('epochs'), int)
     .option('--seed <n>', describe('seed'), int)
     .option('--prompt-length <m>', describe('promptLength'), int)
     .addOption(new Option('--prompt-init <kind>', describe('promptInit')).choices(['vocab', 'random']))
+    .addOption(new Option('--prefix-init <kind>', describe('prefixInit')).choices(['matched', 'normal']))
+    .option('--prefix-dropout <p>', describe('prefixDropout'), num)
+    .option('--prefix-projection', describe('prefixProjection'))
+    .option('--prefix-hidden <n>', describe('prefixHidden'), int)
+    .option('--model-lr <x>', describe('modelLr'), num)
     .option('--batch-size <n>', describe('batchSize'), int)
     .option('--lr <x>', describe('lr'), num)
     .option('--head-lr <x>', describe('headLr'), num)
@@ -85,6 +95,11 @@ export function configFromFlags(flags: CommonFlags, defaults: Record<string, unk
   set('seed', flags.seed);
   set('promptLength', flags.promptLength);
   set('promptInit', flags.promptInit);
+  set('prefixInit', flags.prefixInit);
+  set('prefixDropout', flags.prefixDropout);
+  set('prefixProjection', flags.prefixProjection);
+  set('prefixHidden', flags.prefixHidden);
+  set('modelLr', flags.modelLr);
   set('batchSize', flags.batchSize);
   set('lr', flags.lr);
   set('headLr', flags.headLr);

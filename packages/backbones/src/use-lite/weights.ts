@@ -221,6 +221,64 @@ export function collectTensors(w: UseLiteWeights): tf.Tensor[] {
   return out;
 }
 
+/** The names of {@link namedUseLiteWeights}, per layer. */
+const LAYER_FIELDS = [
+  'attnLnScale',
+  'attnLnBias',
+  'qkvW',
+  'qkvB',
+  'outW',
+  'outB',
+  'residualW',
+  'residualB',
+  'ffnLnScale',
+  'ffnLnBias',
+  'ffn1W',
+  'ffn1B',
+  'ffn2W',
+  'ffn2B',
+] as const;
+
+/**
+ * Every tensor of a {@link UseLiteWeights} under a stable name: `embeddings`, `invTimescales`,
+ * `layer<i>/<field>` (e.g. `layer0/qkvW`), `tanhW`, `tanhB`. The tensors stay owned by `w`.
+ */
+export function namedUseLiteWeights(w: UseLiteWeights): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = { embeddings: w.embeddings, invTimescales: w.invTimescales };
+  w.layers.forEach((l, i) => {
+    for (const f of LAYER_FIELDS) {
+      const t = l[f];
+      if (t) out[`layer${i}/${f}`] = t;
+    }
+  });
+  out['tanhW'] = w.tanhW;
+  out['tanhB'] = w.tanhB;
+  return out;
+}
+
+/**
+ * A {@link UseLiteWeights} with every tensor replaced by `fn(name, tensor)` (names as in
+ * {@link namedUseLiteWeights}); the scalars are kept.
+ */
+export function mapUseLiteWeights(w: UseLiteWeights, fn: (name: string, t: tf.Tensor) => tf.Tensor): UseLiteWeights {
+  const layer = (l: UseLiteLayerWeights, i: number): UseLiteLayerWeights => {
+    const out: Record<string, unknown> = { ...l };
+    for (const f of LAYER_FIELDS) {
+      const t = l[f];
+      if (t) out[f] = fn(`layer${i}/${f}`, t);
+    }
+    return out as unknown as UseLiteLayerWeights;
+  };
+  return {
+    ...w,
+    embeddings: fn('embeddings', w.embeddings) as tf.Tensor2D,
+    invTimescales: fn('invTimescales', w.invTimescales) as tf.Tensor1D,
+    layers: [layer(w.layers[0], 0), layer(w.layers[1], 1)],
+    tanhW: fn('tanhW', w.tanhW) as tf.Tensor2D,
+    tanhB: fn('tanhB', w.tanhB) as tf.Tensor1D,
+  };
+}
+
 /** Disposes every tensor of a {@link UseLiteWeights}. */
 export function disposeUseLiteWeights(w: UseLiteWeights): void {
   for (const t of collectTensors(w)) t.dispose();

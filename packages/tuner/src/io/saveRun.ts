@@ -6,9 +6,11 @@ import type { TuneResult } from '../train/tune.js';
 export const RUN_FORMAT_VERSION = 1;
 
 /**
- * Writes a run folder: `adapter.safetensors` (prompt and head), `adapter_config.json` (what is
- * needed to load it: config, backbone id, labels) and `manifest.json` (metrics, timing, seed,
- * sampled training ids, versions). Each file is written atomically.
+ * Writes a run folder: `adapter.safetensors` (the trained tensors: head and, by method, `prompt`;
+ * `prefix` (the folded table, plus the raw `prefix/*` parameters when reparameterised, so training
+ * can continue from them); or every `encoder/<name>` weight), `adapter_config.json` (what is needed
+ * to load it: config, backbone id, labels, method, the prefix layout) and `manifest.json` (metrics,
+ * timing, seed, sampled training ids, versions). Each file is written atomically.
  */
 export async function saveRun(dir: string, result: TuneResult, extra: { task: string; labels: readonly string[] }): Promise<{ files: string[] }> {
   const adapter = join(dir, 'adapter.safetensors');
@@ -19,7 +21,10 @@ export async function saveRun(dir: string, result: TuneResult, extra: { task: st
     task: extra.task,
     labels: extra.labels,
     method: result.config.method,
-    promptLength: result.config.method === 'prompt-tuning' ? result.config.promptLength : 0,
+    promptLength: result.config.method === 'prompt-tuning' || result.config.method === 'deep-prompt-tuning' ? result.config.promptLength : 0,
+    // Deep prompts: the P-tuning v2 table layout (slot 2l = layer l's keys, 2l+1 its values).
+    ...(result.prefix ? { prefix: result.prefix } : {}),
+    trainableParams: result.trainableParams,
     tensors: Object.fromEntries(Object.entries(result.weights).map(([k, t]) => [k, t.shape])),
   };
   const manifest = {
@@ -37,6 +42,7 @@ export async function saveRun(dir: string, result: TuneResult, extra: { task: st
     stoppedEarly: result.stoppedEarly,
     trainSeconds: result.trainSeconds,
     stepsPerSecond: result.stepsPerSecond,
+    trainableParams: result.trainableParams,
     sizes: result.sizes,
     truncated: result.truncated,
     trainIds: result.trainIds,

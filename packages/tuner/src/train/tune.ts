@@ -1,9 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError, Rng, silent, type ProgressListener } from '@panda/core';
-import { LinearHead, SoftPrompt, type Backbone } from '@panda/backbones';
+import {
+  DeepPrefix,
+  LinearHead,
+  SoftPrompt,
+  measureKeyValueStd,
+  type Backbone,
+  type PrefixLayout,
+  type PrefixSlot,
+  type SentenceEncoder,
+  type TrainableSentenceEncoder,
+} from '@panda/backbones';
 import { sample, type Example } from '@panda/datasets';
 import { tuneConfigSchema, type TuneConfig, type TuneConfigInput } from '../config.js';
-import { AdamW, clipByGlobalNorm, type NamedParam } from '../optim/adamW.js';
+import { AdamW, clipByGlobalNorm, type NamedParam, type ParamGroup } from '../optim/adamW.js';
 import { scheduleValue } from '../optim/schedules.js';
 import { encodeExamples, epochBatches, padBatch, type EncodedSet } from '../data/batches.js';
 import { embedSet, evaluateSet, scoreFeatures } from '../eval/evaluate.js';
@@ -64,12 +74,49 @@ export interface TuneResult {
   /** Ids of the sampled training examples, for the run manifest. */
   trainIds: string[];
   truncated: { train: number; dev: number; test?: number };
-  /** Trained weights by name (`prompt`, `head/kernel`, `head/bias`); the caller owns them. */
+  /** Trainable parameters of the method, head included (raw prefix parameters with reparameterisation). */
+  trainableParams: number;
+  /** Deep prompts: how the prefix table is laid out and was trained (what loading it needs). */
+  prefix?: PrefixInfo;
+  /**
+   * Trained weights by name, the caller owns them: `head/kernel`, `head/bias`, and by method
+   * `prompt` [m, embedDim]; `prefix` [m, 2·Σ d_l] (deep prompts; with reparameterisation also the
+   * raw `prefix/embedding`, `prefix/w1`, `prefix/b1`, `prefix/w2`, `prefix/b2` it was folded from);
+   * `encoder/<name>` for every encoder weight (model tuning).
+   */
   weights: Record<string, tf.Tensor>;
 }
 
+/** The deep prefix of a run, as `adapter_config.json` records it. */
+export interface PrefixInfo {
+  /** Rows m. */
+  length: number;
+  layout: PrefixLayout;
+  /** Columns of the table: 2·Σ d_l. */
+  width: number;
+  /** P-tuning v2 slot order: layer 0 key, layer 0 value, layer 1 key, … */
+  slots: PrefixSlot[];
+  init: 'matched' | 'normal';
+  /** σ per layer the `matched` init used. */
+  keyValueStd?: Array<{ key: number; value: number }>;
+  dropout: number;
+  projection: boolean;
+  /** With reparameterisation: the MLP's embedding and hidden widths. */
+  embedDim?: number;
+  hidden?: number;
+}
+
 /**
- * Prompt tuning (soft prompt + linear head on a frozen encoder) or a linear probe (head only).
+ * Trains a linear head on the encoder with one of four methods: prompt tuning (soft prompt, frozen
+ * encoder), deep prompt tuning (a key/value prefix at every attention layer, frozen encoder; based on
+ * P-tuning v2, Liu et al. 2022), model tuning (every encoder weight, on a trainable copy; the
+ * backbone's own encoder is never changed) or a linear probe (head only).
+ *
+ * Parameters have stable keys (`prompt`; `prefix` or `prefix/embedding`, `prefix/w1`, …;
+ * `encoder/<name>`; `head/kernel`, `head/bias`), which checkpoints, the optimiser state and
+ * gradient accumulation use. Deep-prompt dropout draws one mask per example from a seed derived
+ * from the run's seed, the step and the example's index, so accumulated micro-batches see the
+ * masks of the full batch and a resumed run the masks of the run that never stopped.
  *
  * One seed drives initialisation, sampling and the batch order of every epoch (each epoch's order
  * comes from its own stream, so a resumed run sees the same batches). Dev accuracy is measured at
@@ -87,7 +134,18 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const { encoder, tokenizer } = backbone;
   const rng = new Rng(config.seed);
   const usePrompt = config.method === 'prompt-tuning';
-  const promptLength = usePrompt ? config.promptLength : 0;
+  const useDeep = config.method === 'deep-prompt-tuning';
+  const useModel = config.method === 'model-tuning';
+  const useProbe = config.method === 'linear-probe';
+  if (useDeep && !encoder.prefixLayout) {
+    throw new PandaError('CONFIG_INVALID', `backbone ${backbone.id} has no per-layer key/value injection point: deep-prompt-tuning is not available on it`);
+  }
+  if (useModel && !encoder.trainableCopy) {
+    throw new PandaError('CONFIG_INVALID', `backbone ${backbone.id} cannot make a trainable copy of its weights: model-tuning is not available on it`);
+  }
+  // Positions the trained rows take from the text: a soft prompt's, a prefix's only where the model
+  // gives prefix rows position ids (Hugging Face's offset); USE-Lite's prefix takes none.
+  const promptLength = usePrompt || (useDeep && encoder.prefixLayout?.takesPositions) ? config.promptLength : 0;
   if (promptLength >= encoder.maxPositions) {
     throw new PandaError('PROMPT_TOO_LONG', `a prompt of ${promptLength} rows leaves no room for text in the model's ${encoder.maxPositions} positions`);
   }
@@ -107,17 +165,55 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const train = encodeExamples(tokenizer, trainExamples, maxTokens);
   const dev = encodeExamples(tokenizer, devExamples, maxTokens);
   const test = data.test ? encodeExamples(tokenizer, data.test, maxTokens) : undefined;
-  const runFingerprint = fingerprint({ config, backbone: backbone.id, labels: data.labels, train: train.exampleIds, dev: dev.exampleIds });
+  const runFingerprint = fingerprint({ config: fingerprintConfig(config), backbone: backbone.id, labels: data.labels, train: train.exampleIds, dev: dev.exampleIds });
 
   const head = new LinearHead(encoder.hidden, data.labels.length, rng.fork('head'));
   let prompt: SoftPrompt | undefined;
-  if (usePrompt) {
-    const table = backbone.tokenInputTable();
-    try {
-      prompt = new SoftPrompt({ length: promptLength, width: encoder.embedDim, init: config.promptInit, rng: rng.fork('prompt'), tokenTable: table, sampleIds: backbone.sampleIds });
-    } finally {
-      table.dispose();
+  let prefix: DeepPrefix | undefined;
+  let prefixInfo: PrefixInfo | undefined;
+  /** Model tuning: the trainable copy of the encoder (the backbone's own stays frozen). */
+  let tunable: TrainableSentenceEncoder | undefined;
+  try {
+    if (usePrompt) {
+      const table = backbone.tokenInputTable();
+      try {
+        prompt = new SoftPrompt({ length: promptLength, width: encoder.embedDim, init: config.promptInit, rng: rng.fork('prompt'), tokenTable: table, sampleIds: backbone.sampleIds });
+      } finally {
+        table.dispose();
+      }
     }
+    if (useDeep) {
+      const layout = encoder.prefixLayout!;
+      const keyValueStd = config.prefixInit === 'matched' ? measureKeyValueStd(encoder, backbone.sampleIds) : undefined;
+      prefix = new DeepPrefix({
+        length: config.promptLength,
+        layout,
+        rng: rng.fork('prefix'),
+        init: config.prefixInit,
+        ...(keyValueStd ? { keyValueStd } : {}),
+        projection: config.prefixProjection,
+        hidden: config.prefixHidden,
+        embedDim: encoder.hidden,
+        dropout: config.prefixDropout,
+      });
+      prefixInfo = {
+        length: prefix.length,
+        layout: { widths: [...layout.widths], numHeads: layout.numHeads, takesPositions: layout.takesPositions ?? false },
+        width: prefix.width,
+        slots: [...prefix.slots],
+        init: prefix.init,
+        ...(keyValueStd ? { keyValueStd } : {}),
+        dropout: prefix.dropout,
+        projection: prefix.projection,
+        ...(prefix.projection ? { embedDim: prefix.embedDim, hidden: prefix.hidden } : {}),
+      };
+    }
+    if (useModel) tunable = encoder.trainableCopy!();
+  } catch (err) {
+    head.dispose();
+    prompt?.dispose();
+    prefix?.dispose();
+    throw err;
   }
   const kernel: NamedParam = { key: 'head/kernel', variable: head.kernel };
   const bias: NamedParam = { key: 'head/bias', variable: head.bias };
@@ -125,12 +221,37 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     { params: [kernel], lr: config.headLr, weightDecay: config.weightDecay },
     { params: [bias], lr: config.headLr, weightDecay: 0 },
     ...(prompt ? [{ params: [{ key: 'prompt', variable: prompt.rows }], lr: config.lr, weightDecay: 0 }] : []),
+    ...(prefix ? [{ params: prefix.params.map((p) => ({ key: p.key, variable: p.variable })), lr: config.lr, weightDecay: 0 }] : []),
+    ...(tunable ? encoderGroups(tunable, config) : []),
   ]);
   const params = optimizer.params();
   const byName = new Map(params.map((p) => [p.variable.name, p.key]));
+  const trainableParams = params.reduce((a, p) => a + p.variable.size, 0);
+  const dropoutRng = rng.fork('prefix-dropout');
 
   // Linear probe: the frozen features, computed once. [N, hidden]
-  const cached = usePrompt ? undefined : { train: embedSet(encoder, train, tokenizer.padId, config.evalBatchSize), dev: embedSet(encoder, dev, tokenizer.padId, config.evalBatchSize) };
+  const cached = useProbe ? { train: embedSet(encoder, train, tokenizer.padId, config.evalBatchSize), dev: embedSet(encoder, dev, tokenizer.padId, config.evalBatchSize) } : undefined;
+
+  /**
+   * Runs `fn` with the encoder that evaluation should use: the trainable copy (model tuning), the
+   * frozen encoder with the folded prefix (deep prompts, no dropout), or the frozen encoder.
+   */
+  const withEvalEncoder = <T>(fn: (e: SentenceEncoder) => T): T => {
+    if (tunable) return fn(tunable);
+    if (!prefix) return fn(encoder);
+    const table = prefix.fold(); // [m, 2·Σ d_l]
+    try {
+      return fn({
+        hidden: encoder.hidden,
+        embedDim: encoder.embedDim,
+        maxPositions: encoder.maxPositions,
+        forward: (input) => encoder.forward({ ...input, prefix: table }),
+        dispose: () => {},
+      });
+    } finally {
+      table.dispose();
+    }
+  };
 
   const batchesPerEpoch = Math.ceil(train.ids.length / config.batchSize);
   const totalSteps = batchesPerEpoch * config.epochs;
@@ -189,7 +310,9 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
 
     /** Evaluates on dev; returns true when early stopping says to stop. */
     const evaluateDev = (epoch: number): boolean => {
-      const devAccuracy = cached ? scoreFeatures(head, cached.dev, dev.labels).accuracy : evaluateSet(encoder, head, dev, tokenizer.padId, config.evalBatchSize, prompt?.rows).accuracy;
+      const devAccuracy = cached
+        ? scoreFeatures(head, cached.dev, dev.labels).accuracy
+        : withEvalEncoder((e) => evaluateSet(e, head, dev, tokenizer.padId, config.evalBatchSize, prompt?.rows).accuracy);
       const point = { step, epoch, devAccuracy, trainLoss: lossCount ? lossSum / lossCount : null };
       history.push(point);
       lossSum = 0;
@@ -239,7 +362,9 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const chosen = best!;
     for (const p of params) p.variable.assign(chosen.weights[p.key]!);
     let testAccuracy: number | undefined;
-    if (test) testAccuracy = evaluateSet(encoder, head, test, tokenizer.padId, config.evalBatchSize, prompt?.rows).accuracy;
+    if (test) testAccuracy = withEvalEncoder((e) => evaluateSet(e, head, test, tokenizer.padId, config.evalBatchSize, prompt?.rows).accuracy);
+    // With reparameterisation the table a user loads is the folded one (the raw parameters are kept too).
+    const weights = prefix?.projection ? { ...chosen.weights, prefix: prefix.fold() } : chosen.weights;
     const trainSeconds = trainMs / 1000;
     const result: TuneResult = {
       config,
@@ -254,7 +379,9 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       sizes: { train: train.ids.length, dev: dev.ids.length, ...(test ? { test: test.ids.length } : {}) },
       trainIds: train.exampleIds,
       truncated: { train: train.truncated, dev: dev.truncated, ...(test ? { test: test.truncated } : {}) },
-      weights: chosen.weights,
+      trainableParams,
+      ...(prefixInfo ? { prefix: prefixInfo } : {}),
+      weights,
     };
     onProgress({ type: 'done', phase: 'train', metrics: { devAccuracy: chosen.acc, ...(testAccuracy !== undefined ? { testAccuracy } : {}) } });
     return result;
@@ -265,6 +392,8 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     optimizer.dispose();
     head.dispose();
     prompt?.dispose();
+    prefix?.dispose();
+    tunable?.dispose();
     if (cached) tf.dispose([cached.train, cached.dev]);
   }
 
@@ -291,13 +420,48 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       features = () => tf.gather(cached.train, idx) as tf.Tensor2D; // [b, hidden]
     } else {
       const { ids, mask } = padBatch(train, rows, tokenizer.padId); // [b, T]
-      features = () => encoder.forward({ ids, mask, prompt: prompt!.rows }).embedding; // [b, hidden]
+      if (prefix) {
+        // One dropout seed per example, from (run seed, step, example index): the same masks for
+        // any split into micro-batches and after a resume.
+        const seeds = prefix.dropout > 0 ? rows.map((r) => dropoutRng.fork(`${step}/${r}`).int32()) : [];
+        const p = prefix;
+        features = () => encoder.forward({ ids, mask, prefix: p.trainingTable(seeds) }).embedding; // [b, hidden]
+      } else if (tunable) {
+        const t = tunable;
+        features = () => t.forward({ ids, mask }).embedding; // [b, hidden]
+      } else {
+        features = () => encoder.forward({ ids, mask, prompt: prompt!.rows }).embedding; // [b, hidden]
+      }
     }
     const { value, grads } = tf.variableGrads(() => tf.mul(crossEntropy(head.apply(features()), labels), weight) as tf.Scalar, params.map((p) => p.variable));
     const keyed: Record<string, tf.Tensor> = {};
     for (const [name, g] of Object.entries(grads)) keyed[byName.get(name)!] = g;
     return { value, grads: keyed };
   }
+}
+
+/**
+ * The config as the checkpoint fingerprint sees it: options a method does not read are left out,
+ * so options added for one method never invalidate another method's checkpoints.
+ */
+function fingerprintConfig(config: TuneConfig): Record<string, unknown> {
+  const { prefixInit, prefixDropout, prefixProjection, prefixHidden, modelLr, ...rest } = config;
+  if (config.method === 'deep-prompt-tuning') return { ...rest, prefixInit, prefixDropout, prefixProjection, prefixHidden };
+  if (config.method === 'model-tuning') return { ...rest, modelLr };
+  return rest;
+}
+
+/**
+ * Model tuning's optimiser groups: every encoder weight under `encoder/<name>` at `modelLr`;
+ * matrices (embeddings, dense kernels) with the configured decoupled weight decay, vectors (biases,
+ * layer-norm scales and shifts) without, as in BERT's fine-tuning recipe.
+ */
+function encoderGroups(tunable: TrainableSentenceEncoder, config: TuneConfig): ParamGroup[] {
+  const named = Object.entries(tunable.variables()).map(([name, variable]) => ({ key: `encoder/${name}`, variable }));
+  return [
+    { params: named.filter((p) => p.variable.rank >= 2), lr: config.modelLr, weightDecay: config.weightDecay },
+    { params: named.filter((p) => p.variable.rank < 2), lr: config.modelLr, weightDecay: 0 },
+  ];
 }
 
 function assignChecked(variable: tf.Variable, value: tf.Tensor | undefined, key: string): void {
