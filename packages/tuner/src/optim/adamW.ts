@@ -63,22 +63,24 @@ export class AdamW {
     this.step += 1;
     const bc1 = 1 - this.beta1 ** this.step;
     const bc2 = 1 - this.beta2 ** this.step;
-    tf.tidy(() => {
-      for (const g of this.groups) {
-        const lr = g.lr * lrScale;
-        for (const { key, variable: p } of g.params) {
-          const grad = grads[key];
-          if (!grad) continue;
-          const m = this.#m.get(key)!;
-          const v = this.#v.get(key)!;
+    for (const g of this.groups) {
+      const lr = g.lr * lrScale;
+      for (const { key, variable: p } of g.params) {
+        const grad = grads[key];
+        if (!grad) continue;
+        const m = this.#m.get(key)!;
+        const v = this.#v.get(key)!;
+        // One tidy per parameter: only one parameter's temporaries are alive at a time (model
+        // tuning updates ~7M values; a single tidy held all their temporaries at once).
+        tf.tidy(() => {
           m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1)));
           v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2)));
           const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), this.epsilon));
           const decayed = g.weightDecay > 0 ? tf.mul(p, 1 - lr * g.weightDecay) : p;
           p.assign(tf.sub(decayed, tf.mul(update, lr)));
-        }
+        });
       }
-    });
+    }
   }
 
   /** Moment tensors by key (`<key>/m`, `<key>/v`). Owned by the optimiser: do not dispose. */
