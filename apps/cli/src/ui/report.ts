@@ -12,11 +12,22 @@ export function printResult(result: TuneTaskResult, json: boolean): void {
   const lines = [
     '',
     `task            ${result.task} (${result.sizes.train} train / ${result.sizes.dev} dev${result.sizes.test ? ` / ${result.sizes.test} test` : ''})`,
-    `method          ${result.config.method}${result.config.method === 'prompt-tuning' ? ` (${result.config.promptLength} prompt rows)` : ''}, backbone ${result.backboneId}`,
+    `method          ${result.config.method}${methodDetail(result)}, backbone ${result.backboneId}`,
     `dev accuracy    ${pct(result.metrics.devAccuracy)} (best at step ${result.metrics.bestStep})`,
     `test accuracy   ${pct(result.metrics.testAccuracy)}`,
     `training        ${result.steps} steps in ${result.trainSeconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(2)} steps/s)`,
     ...(result.files.length ? [`saved           ${result.files.join(', ')}`] : []),
   ];
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+function methodDetail(result: TuneTaskResult): string {
+  switch (result.config.method) {
+    case 'prompt-tuning':
+      return ` (${result.config.promptLength} prompt rows)`;
+    case 'deep-prompt-tuning':
+      return ` (${result.config.promptLength}-row prefix at every layer)`;
+    default:
+      return '';
+  }
 }
