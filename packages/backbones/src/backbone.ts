@@ -64,5 +64,7 @@ export interface Backbone {
   tokenInputTable(): tf.Tensor2D;
   /** Ids that real text can produce (for sampling prompt initialisations). */
   readonly sampleIds: readonly number[];
+  /** SHA-256 of the weight and vocabulary files, recorded in run manifests. */
+  readonly weightsHash?: string;
   dispose(): void;
 }

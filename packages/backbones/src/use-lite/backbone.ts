@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backbone } from '../backbone.js';
-import { loadUseLiteTokenizer, USE_LITE_PACKAGE } from '../tokenizer/useLiteTokenizer.js';
+import { loadUseLiteTokenizer, useLiteDistDir, USE_LITE_PACKAGE } from '../tokenizer/useLiteTokenizer.js';
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { UseLiteEncoder } from './encoder.js';
 
 export const USE_LITE_ID = `use-lite@${USE_LITE_PACKAGE}@0.2.0`;
@@ -15,6 +18,17 @@ export async function loadUseLite(): Promise<Backbone> {
     // The graph feeds E[id] twice (E + (E + timing)), so a token's input vector is 2·E[id].
     tokenInputTable: () => tf.mul(encoder.weights.embeddings, 2) as tf.Tensor2D, // [8002, 256]
     sampleIds: Array.from({ length: 8000 - 6 }, (_, i) => i + 6),
+    weightsHash: await hashFiles(useLiteDistDir()),
     dispose: () => encoder.dispose(),
   };
+}
+
+/** SHA-256 over the model files of a folder, in name order (about 0.1 s for USE-Lite's 28 MB). */
+async function hashFiles(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const name of (await readdir(dir)).filter((n) => n.endsWith('.json') || n.includes('shard')).sort()) {
+    hash.update(name);
+    hash.update(await readFile(join(dir, name)));
+  }
+  return hash.digest('hex');
 }

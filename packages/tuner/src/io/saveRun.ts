@@ -32,6 +32,7 @@ export async function saveRun(dir: string, result: TuneResult, extra: { task: st
     createdAt: new Date().toISOString(),
     task: extra.task,
     backbone: result.backboneId,
+    backboneHash: result.backboneHash ?? null,
     tfBackend: currentBackend()?.name ?? tf.getBackend(),
     versions: { node: process.version, tfjs: tf.version_core },
     config: result.config,

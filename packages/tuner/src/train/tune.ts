@@ -59,6 +59,8 @@ export interface EvalPoint {
 export interface TuneResult {
   config: TuneConfig;
   backboneId: string;
+  /** SHA-256 of the backbone's weight files, when the backbone provides it. */
+  backboneHash?: string;
   /** Best dev accuracy and, if a test set was given, test accuracy of those weights. */
   metrics: { devAccuracy: number; testAccuracy?: number; bestStep: number };
   history: EvalPoint[];
@@ -369,6 +371,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const result: TuneResult = {
       config,
       backboneId: backbone.id,
+      ...(backbone.weightsHash ? { backboneHash: backbone.weightsHash } : {}),
       metrics: { devAccuracy: chosen.acc, bestStep: chosen.step, ...(testAccuracy !== undefined ? { testAccuracy } : {}) },
       history,
       steps: step,
