@@ -367,8 +367,18 @@ def main() -> None:
     ap.add_argument("--append", action="store_true",
                     help="keep the rows already in --out (e.g. threads=2 measured in a later run) and add these")
     ap.add_argument("--in-process", action="store_true", help="run every cell in this process (peak RSS is then cumulative)")
+    ap.add_argument("--show", nargs="+", metavar="JSON", help="only print the table of these result files")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     a = ap.parse_args()
+
+    if a.show:
+        for path in a.show:
+            with open(path) as f:
+                d = json.load(f)
+            print(f"{path}: {d['meta'].get('command')} ({d['meta'].get('started')} .. {d['meta'].get('finished')})")
+            print_table(d["rows"])
+            print()
+        return
 
     if a.worker:
         print("RESULT " + json.dumps(build_and_time(json.loads(a.worker))), flush=True)
