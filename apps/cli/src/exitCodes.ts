@@ -14,6 +14,15 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   MODEL_NOT_FOUND: EXIT.model,
   SAFETENSORS_INVALID: EXIT.model,
   CHECKPOINT_INVALID: EXIT.model,
+  TEMPLATE_INVALID: EXIT.usage,
+  VERBALIZER_INVALID: EXIT.usage,
+  ARCHITECTURE_UNSUPPORTED: EXIT.model,
+  TOKENIZER_MISMATCH: EXIT.model,
+  DIMENSION_MISMATCH: EXIT.data,
+  MODEL_MISMATCH: EXIT.data,
+  BANK_EMPTY: EXIT.data,
+  ENTRY_UNKNOWN: EXIT.usage,
+  BANK_CORRUPT: EXIT.data,
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -16,6 +16,19 @@ export const ERROR_CODES = [
   'MODEL_NOT_FOUND',
   'TENSOR_LEAK',
   'CHECKPOINT_INVALID',
+  // Templates and verbalizers (template syntax errors carry the position in `details`).
+  'TEMPLATE_INVALID',
+  'VERBALIZER_INVALID',
+  // Checkpoints users bring (Hugging Face folders, ONNX files).
+  'ARCHITECTURE_UNSUPPORTED',
+  'TOKENIZER_MISMATCH',
+  // The prompt bank: an embedding of the wrong width or from another model, an empty bank, an
+  // unknown entry, and a bank whose two stores disagree beyond repair.
+  'DIMENSION_MISMATCH',
+  'MODEL_MISMATCH',
+  'BANK_EMPTY',
+  'ENTRY_UNKNOWN',
+  'BANK_CORRUPT',
   'INTERNAL',
 ] as const;
 
