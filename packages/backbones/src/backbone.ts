@@ -41,6 +41,12 @@ export interface SentenceEncoder {
    */
   keyValueStd?(ids: tf.Tensor2D, mask: tf.Tensor2D): Array<{ key: number; value: number }>;
   /**
+   * Inside view for transferability metrics: each layer's output [B, L, hidden] and feed-forward
+   * activations [B, L, ffn] on [prompt ‖ tokens] (first real token at `offset`). The caller owns
+   * the tensors. Absent when the encoder cannot expose them.
+   */
+  probe?(input: EncoderInput): { hidden: tf.Tensor3D[]; ffn: tf.Tensor3D[]; offset: number };
+  /**
    * Model tuning: an independent copy of the encoder whose weights are `tf.Variable`s that
    * gradients reach. This encoder is left as it is. The caller owns (and disposes) the copy.
    */

@@ -123,6 +123,8 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
   private readonly padBias: tf.Scalar;
   private readonly one: tf.Scalar;
   private disposed = false;
+  /** Set by {@link probe} while it runs: receives every layer's FFN activations [N, 1536]. */
+  private ffnTap: ((f1: tf.Tensor2D) => void) | undefined;
 
   /**
    * Takes ownership of `weights`. Prefer {@link UseLiteEncoder.load}.
@@ -298,6 +300,50 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
       const pre = prefix && mp > 0 ? { table: prefix.table, m: mp, mask: prefix.mask ?? (tf.ones([b, mp]) as tf.Tensor2D) } : undefined;
       return this.encodeSequenceWith(x, attnMask, pre);
     });
+  }
+
+  /**
+   * What a task's prompt does inside the model, for transferability metrics: every layer's output
+   * and every layer's feed-forward activations relu(conv1(LN(h))) (the "activated neurons" of the
+   * ON metric), computed on the full sequence [prompt ‖ tokens] (the same values the prompt path
+   * gives at the token positions). Rows are positions of that sequence: the first real token is at
+   * `offset` (= the prompt length m, 0 without a prompt).
+   * @returns hidden: one [B, L, 512] per layer; ffn: one [B, L, 1536] per layer; L = m + T. The caller
+   *   owns every tensor.
+   */
+  probe(input: UseLiteForwardInput): { hidden: tf.Tensor3D[]; ffn: tf.Tensor3D[]; offset: number } {
+    this.assertAlive();
+    const { ids, mask, prompt, prefix, prefixMask } = input;
+    const [b, t] = ids.shape;
+    const m = prompt ? prompt.shape[0] : 0;
+    if (m + t > this.maxPositions) throw new PandaError('PROMPT_TOO_LONG', `${m} prompt rows + ${t} token positions > ${this.maxPositions}`);
+    const mp = prefix ? this.checkPrefix(prefix, prefixMask, b) : 0;
+    const hidden: tf.Tensor3D[] = [];
+    const ffn: tf.Tensor3D[] = [];
+    const l = m + t;
+    tf.tidy(() => {
+      const maskF = mask.dtype === 'float32' ? mask : (tf.cast(mask, 'float32') as tf.Tensor2D);
+      const pre: PrefixState | undefined =
+        prefix && mp > 0 ? { table: prefix, m: mp, mask: prefixMask ? (tf.cast(prefixMask, 'float32') as tf.Tensor2D) : (tf.ones([b, mp]) as tf.Tensor2D) } : undefined;
+      let x = this.embedTokens(ids); // [B, T, 256]
+      let attnMask = maskF; // [B, T]
+      if (prompt && m > 0) {
+        x = tf.concat([repeatRows(prompt, b), x], 1) as tf.Tensor3D; // [B, L, 256]
+        attnMask = tf.concat([tf.ones([b, m]), maskF], 1) as tf.Tensor2D; // [B, L]
+      }
+      const bias = this.keyBias(attnMask, pre); // [B, 1, 1, mp + L]
+      let h = tf.reshape(x, [b * l, this.embedDim]) as tf.Tensor2D; // [B·L, 256]
+      this.ffnTap = (f1) => ffn.push(tf.keep(tf.reshape(f1, [b, l, f1.shape[1]]) as tf.Tensor3D)); // [B, L, 1536]
+      try {
+        this.layers.forEach((layer, li) => {
+          h = this.layer(layer, li, h, b, l, bias, pre); // [B·L, 512]
+          hidden.push(tf.keep(tf.reshape(h, [b, l, this.hidden]) as tf.Tensor3D)); // [B, L, 512]
+        });
+      } finally {
+        this.ffnTap = undefined;
+      }
+    });
+    return { hidden, ffn, offset: m };
   }
 
   /**
@@ -565,6 +611,7 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
     const { w } = layer;
     const f0 = this.layerNorm(h1, w.ffnLnScale, w.ffnLnBias); // [N, 512]
     const f1 = tf.relu(layer.ffn1(f0)); // [N, 1536]
+    this.ffnTap?.(f1);
     const f2 = layer.ffn2(f1); // [N, 512]
     return tf.add(f2, h1) as tf.Tensor2D; // [N, 512]
   }
