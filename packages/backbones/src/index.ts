@@ -10,5 +10,5 @@ export { LinearHead } from './heads/linearHead.js';
 export { SoftPrompt } from './prompts/softPrompt.js';
 export type { SoftPromptInit, SoftPromptOptions } from './prompts/softPrompt.js';
 export type { TrainableSentenceEncoder } from './backbone.js';
-export { DeepPrefix, measureKeyValueStd, prefixSlots, prefixTableWidth } from './prompts/deepPrefix.js';
+export { DeepPrefix, measureKeyValueStd, prefixDropout, prefixSlots, prefixTableWidth } from './prompts/deepPrefix.js';
 export type { DeepPrefixInit, DeepPrefixOptions, PrefixLayout, PrefixParam, PrefixSlot } from './prompts/deepPrefix.js';

@@ -222,12 +222,7 @@ export class DeepPrefix {
   trainingTable(seeds: readonly number[]): tf.Tensor2D | tf.Tensor3D {
     const table = this.table(); // [m, W]
     if (this.dropout === 0) return table;
-    return tf.tidy(() => {
-      const keep = 1 - this.dropout;
-      const masks = seeds.map((s) => tf.randomUniform([this.length, this.width], 0, 1, 'float32', s)); // B × [m, W]
-      const kept = tf.cast(tf.greaterEqual(tf.stack(masks), this.dropout), 'float32'); // [B, m, W]
-      return tf.mul(tf.expandDims(table, 0), tf.mul(kept, 1 / keep)) as tf.Tensor3D; // [B, m, W]
-    });
+    return prefixDropout(table, seeds, this.dropout);
   }
 
   /** The table for inference, outside any gradient: [m, 2·Σ d_l]; a new tensor the caller owns. */
@@ -243,6 +238,23 @@ export class DeepPrefix {
   dispose(): void {
     for (const p of this.params) p.variable.dispose();
   }
+}
+
+/**
+ * Prefix dropout with one mask per example, each drawn from its own seed (inverted dropout: kept
+ * entries scaled by 1/(1 − rate)). The same seeds give the same masks, whoever applies them (the
+ * trained prefix, or a teacher's fixed prefix in distillation).
+ * @param table [m, W]
+ * @param seeds one 31-bit seed per example of the batch.
+ * @returns [B, m, W]; the caller owns it (or call inside tf.tidy).
+ */
+export function prefixDropout(table: tf.Tensor2D, seeds: readonly number[], rate: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [m, w] = table.shape;
+    const masks = seeds.map((s) => tf.randomUniform([m, w], 0, 1, 'float32', s)); // B × [m, W]
+    const kept = tf.cast(tf.greaterEqual(tf.stack(masks), rate), 'float32'); // [B, m, W]
+    return tf.mul(tf.expandDims(table, 0), tf.mul(kept, 1 / (1 - rate))) as tf.Tensor3D; // [B, m, W]
+  });
 }
 
 /** tanh(e·w1 + b1)·w2 + b2: [m, d0] → [m, W]. */

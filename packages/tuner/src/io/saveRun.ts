@@ -12,7 +12,11 @@ export const RUN_FORMAT_VERSION = 1;
  * to load it: config, backbone id, labels, method, the prefix layout) and `manifest.json` (metrics,
  * timing, seed, sampled training ids, versions). Each file is written atomically.
  */
-export async function saveRun(dir: string, result: TuneResult, extra: { task: string; labels: readonly string[] }): Promise<{ files: string[] }> {
+export async function saveRun(
+  dir: string,
+  result: TuneResult,
+  extra: { task: string; labels: readonly string[]; /** More manifest fields (e.g. a transfer's source). */ manifest?: Record<string, unknown> },
+): Promise<{ files: string[] }> {
   const adapter = join(dir, 'adapter.safetensors');
   await saveSafetensors(adapter, result.weights, { format: 'panda', formatVersion: String(RUN_FORMAT_VERSION) });
   const adapterConfig = {
@@ -47,6 +51,9 @@ export async function saveRun(dir: string, result: TuneResult, extra: { task: st
     sizes: result.sizes,
     truncated: result.truncated,
     trainIds: result.trainIds,
+    ...(result.init ? { init: result.init } : {}),
+    ...(result.distill ? { distill: result.distill } : {}),
+    ...(extra.manifest ?? {}),
   };
   const stable = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
   await writeFileAtomic(join(dir, 'adapter_config.json'), stable(adapterConfig));

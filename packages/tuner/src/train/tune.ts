@@ -15,11 +15,16 @@ import { sample, type Example } from '@panda/datasets';
 import { tuneConfigSchema, type TuneConfig, type TuneConfigInput } from '../config.js';
 import { AdamW, clipByGlobalNorm, type NamedParam, type ParamGroup } from '../optim/adamW.js';
 import { scheduleValue } from '../optim/schedules.js';
-import { encodeExamples, epochBatches, padBatch, type EncodedSet } from '../data/batches.js';
+import { encodeExamples, epochBatches, orderedBatches, padBatch, type EncodedSet } from '../data/batches.js';
 import { embedSet, evaluateSet, scoreFeatures } from '../eval/evaluate.js';
 import { fingerprint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { crossEntropy } from './loss.js';
 import { accumulateGradients } from './accumulate.js';
+import { distillConfigSchema, type DistillConfig, type DistillConfigInput } from '../distill/config.js';
+import { Teacher, type TeacherSpec } from '../distill/teacher.js';
+import { kdLoss } from '../distill/kdLoss.js';
+import { betaAt } from '../distill/betaSchedule.js';
+import { tensorDigest } from '../distill/digest.js';
 
 export interface TuneData {
   train: readonly Example[];
@@ -47,6 +52,18 @@ export interface TuneOptions {
   /** Stops training between steps; the best weights so far are kept. */
   signal?: AbortSignal;
   checkpoint?: CheckpointOptions;
+  /**
+   * Initial values of trainable parameters by key, in place of the random initialisation: prompt
+   * transfer (PoT) passes a source run's `prompt` or `prefix` (or its raw `prefix/*` parameters);
+   * the head stays fresh unless `head/kernel`/`head/bias` are given. Shapes must match. The tuner
+   * copies the values; the caller keeps ownership.
+   */
+  init?: Record<string, tf.Tensor>;
+  /**
+   * Knowledge distillation (PANDA): L = L_task + λ·mean_j(β_j·L_KD(z_S, z_T,j)) over the teachers
+   * (one teacher: exactly PANDA's loss). See {@link distillConfigSchema} for the knobs.
+   */
+  distill?: { teachers: TeacherSpec[]; config?: DistillConfigInput };
 }
 
 export interface EvalPoint {
@@ -80,6 +97,10 @@ export interface TuneResult {
   trainableParams: number;
   /** Deep prompts: how the prefix table is laid out and was trained (what loading it needs). */
   prefix?: PrefixInfo;
+  /** Keys of the parameters that started from `init` (prompt transfer) and a digest of their values. */
+  init?: { keys: string[]; digest: string };
+  /** Distillation: the knobs, and each teacher's name, β and digest. */
+  distill?: { config: DistillConfig; teachers: Array<{ name: string; beta: number; digest: string }>; cachedTeacherLogits: boolean };
   /**
    * Trained weights by name, the caller owns them: `head/kernel`, `head/bias`, and by method
    * `prompt` [m, embedDim]; `prefix` [m, 2·Σ d_l] (deep prompts; with reparameterisation also the
@@ -167,7 +188,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const train = encodeExamples(tokenizer, trainExamples, maxTokens);
   const dev = encodeExamples(tokenizer, devExamples, maxTokens);
   const test = data.test ? encodeExamples(tokenizer, data.test, maxTokens) : undefined;
-  const runFingerprint = fingerprint({ config: fingerprintConfig(config), backbone: backbone.id, labels: data.labels, train: train.exampleIds, dev: dev.exampleIds });
+  const runFingerprintBase = { config: fingerprintConfig(config), backbone: backbone.id, labels: data.labels, train: train.exampleIds, dev: dev.exampleIds };
 
   const head = new LinearHead(encoder.hidden, data.labels.length, rng.fork('head'));
   let prompt: SoftPrompt | undefined;
@@ -231,6 +252,68 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const trainableParams = params.reduce((a, p) => a + p.variable.size, 0);
   const dropoutRng = rng.fork('prefix-dropout');
 
+  // Prompt transfer: start named parameters from given values.
+  const initKeys = Object.keys(options.init ?? {}).sort();
+  for (const key of initKeys) {
+    const p = params.find((q) => q.key === key);
+    const value = options.init![key]!;
+    if (!p) {
+      disposeAll();
+      throw new PandaError('CONFIG_INVALID', `init has '${key}', which ${config.method} does not train (its parameters: ${params.map((q) => q.key).join(', ')})`);
+    }
+    if (value.shape.join() !== p.variable.shape.join()) {
+      disposeAll();
+      throw new PandaError('SHAPE_MISMATCH', `init '${key}' is [${value.shape}], the run's parameter is [${p.variable.shape}] (prompt transfer needs the same prompt length and model)`);
+    }
+    p.variable.assign(value);
+  }
+  const initInfo = initKeys.length ? { keys: initKeys, digest: tensorDigest(options.init!) } : undefined;
+
+  // Distillation: frozen teachers on the same encoder.
+  const distillConfig = options.distill ? distillConfigSchema.parse(options.distill.config ?? {}) : undefined;
+  const teachers: Teacher[] = [];
+  try {
+    for (const spec of options.distill?.teachers ?? []) teachers.push(new Teacher(spec, encoder, data.labels.length, { dropoutOn: distillConfig!.teacherDropout }));
+  } catch (err) {
+    for (const t of teachers) t.dispose();
+    disposeAll();
+    throw err;
+  }
+  if (options.distill && teachers.length === 0) {
+    disposeAll();
+    throw new PandaError('CONFIG_INVALID', 'distillation needs at least one teacher');
+  }
+  const distillInfo = distillConfig
+    ? {
+        config: distillConfig,
+        teachers: teachers.map((t, i) => ({ name: t.name, beta: t.beta, digest: tensorDigest(options.distill!.teachers[i]!.weights) })),
+        cachedTeacherLogits: distillConfig.cacheTeacherLogits && teachers.every((t) => t.deterministic),
+      }
+    : undefined;
+  /** Deterministic teachers' logits for every training example, computed once: one [N, C] per teacher. */
+  const teacherCache: tf.Tensor2D[] = distillInfo?.cachedTeacherLogits
+    ? teachers.map((t) => {
+        const parts: tf.Tensor2D[] = [];
+        for (const rows of orderedBatches(train.ids.map((r) => r.length), config.evalBatchSize, false)) {
+          parts.push(tf.tidy(() => {
+            const { ids, mask } = padBatch(train, rows, tokenizer.padId); // [b, T]
+            return t.logits(encoder, ids, mask, []); // [b, C]
+          }));
+        }
+        const all = tf.concat(parts, 0) as tf.Tensor2D; // [N, C] in training-set order
+        tf.dispose(parts);
+        return all;
+      })
+    : [];
+  /** Frees what was built before training started (on an early error). */
+  function disposeAll(): void {
+    optimizer.dispose();
+    head.dispose();
+    prompt?.dispose();
+    prefix?.dispose();
+    tunable?.dispose();
+  }
+
   // Linear probe: the frozen features, computed once. [N, hidden]
   const cached = useProbe ? { train: embedSet(encoder, train, tokenizer.padId, config.evalBatchSize), dev: embedSet(encoder, dev, tokenizer.padId, config.evalBatchSize) } : undefined;
 
@@ -266,6 +349,12 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   let evalsWithoutImprovement = 0;
   let start = { epoch: 1, batch: 0 };
   let stoppedEarly = false;
+
+  const runFingerprint = fingerprint({
+    ...runFingerprintBase,
+    ...(initInfo ? { init: initInfo } : {}),
+    ...(distillInfo ? { distill: { config: distillInfo.config, teachers: distillInfo.teachers } } : {}),
+  });
 
   const current = (): Record<string, tf.Tensor> => Object.fromEntries(params.map((p) => [p.key, p.variable]));
 
@@ -384,6 +473,8 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       truncated: { train: train.truncated, dev: dev.truncated, ...(test ? { test: test.truncated } : {}) },
       trainableParams,
       ...(prefixInfo ? { prefix: prefixInfo } : {}),
+      ...(initInfo ? { init: initInfo } : {}),
+      ...(distillInfo ? { distill: distillInfo } : {}),
       weights,
     };
     onProgress({ type: 'done', phase: 'train', metrics: { devAccuracy: chosen.acc, ...(testAccuracy !== undefined ? { testAccuracy } : {}) } });
@@ -398,6 +489,8 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     prefix?.dispose();
     tunable?.dispose();
     if (cached) tf.dispose([cached.train, cached.dev]);
+    for (const t of teachers) t.dispose();
+    tf.dispose(teacherCache);
   }
 
   /**
@@ -436,7 +529,29 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
         features = () => encoder.forward({ ids, mask, prompt: prompt!.rows }).embedding; // [b, hidden]
       }
     }
-    const { value, grads } = tf.variableGrads(() => tf.mul(crossEntropy(head.apply(features()), labels), weight) as tf.Scalar, params.map((p) => p.variable));
+    // Distillation targets: constants for this step, computed outside the gradient. [b, C] each
+    let targets: tf.Tensor2D[] = [];
+    if (teachers.length) {
+      if (teacherCache.length) {
+        const idx = tf.tensor1d(rows, 'int32');
+        targets = teacherCache.map((c) => tf.gather(c, idx) as tf.Tensor2D);
+      } else {
+        const { ids, mask } = padBatch(train, rows, tokenizer.padId); // [b, T]
+        targets = teachers.map((t) => t.logits(encoder, ids, mask, t.dropout > 0 ? rows.map((r) => dropoutRng.fork(`teacher/${t.name}/${step}/${r}`).int32()) : []));
+      }
+    }
+    const fullBatch = Math.round(rows.length / weight);
+    const epochProgress = step / Math.max(1, Math.ceil(train.ids.length / config.batchSize));
+    const loss = (): tf.Scalar => {
+      const logits = head.apply(features()); // [b, C]
+      let total = crossEntropy(logits, labels); // []
+      if (distillConfig && teachers.length) {
+        const terms = teachers.map((t, j) => tf.mul(kdLoss(logits, targets[j]!, distillConfig.kdNorm, fullBatch), betaAt(distillConfig.betaSchedule, t.beta, epochProgress, config.epochs)));
+        total = tf.add(total, tf.mul(tf.div(tf.addN(terms), teachers.length), distillConfig.lambda)) as tf.Scalar;
+      }
+      return tf.mul(total, weight) as tf.Scalar;
+    };
+    const { value, grads } = tf.variableGrads(loss, params.map((p) => p.variable));
     const keyed: Record<string, tf.Tensor> = {};
     for (const [name, g] of Object.entries(grads)) keyed[byName.get(name)!] = g;
     return { value, grads: keyed };

@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { PandaError } from '@panda/core';
+import { loadSafetensors } from '@panda/runtime';
+import { RUN_FORMAT_VERSION } from './saveRun.js';
+
+/** `adapter_config.json` as {@link saveRun} writes it (fields a loader needs; others pass through). */
+export const adapterConfigSchema = z
+  .object({
+    formatVersion: z.literal(RUN_FORMAT_VERSION),
+    backbone: z.string(),
+    task: z.string(),
+    labels: z.array(z.string()).min(1),
+    method: z.enum(['prompt-tuning', 'deep-prompt-tuning', 'model-tuning', 'linear-probe']),
+    promptLength: z.number().int().min(0),
+    prefix: z.record(z.string(), z.unknown()).optional(),
+    trainableParams: z.number().int().min(0),
+    tensors: z.record(z.string(), z.array(z.number().int().min(0))),
+  })
+  .passthrough();
+
+export type AdapterConfig = z.infer<typeof adapterConfigSchema>;
+
+export interface LoadedRun {
+  dir: string;
+  adapter: AdapterConfig;
+  /** The run's manifest (metrics, history, config, ...), as written. */
+  manifest: Record<string, unknown>;
+  /** Trained tensors by key (`prompt` | `prefix` | `encoder/*`, `head/kernel`, `head/bias`); the caller owns them. */
+  weights: Record<string, tf.Tensor>;
+}
+
+/**
+ * Reads a run folder written by {@link saveRun}: its adapter config (validated), manifest and
+ * tensors (checked against the shapes the config lists). Errors: MODEL_NOT_FOUND for a missing
+ * folder or file, CHECKPOINT_INVALID for a config that does not parse, SAFETENSORS_INVALID /
+ * SHAPE_MISMATCH from the tensor file.
+ */
+export async function loadRun(dir: string): Promise<LoadedRun> {
+  const read = async (name: string): Promise<unknown> => {
+    let text: string;
+    try {
+      text = await readFile(join(dir, name), 'utf8');
+    } catch (err) {
+      throw new PandaError('MODEL_NOT_FOUND', `no ${name} in ${dir}: not a saved run (expected adapter.safetensors, adapter_config.json, manifest.json)`, { cause: err });
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new PandaError('CHECKPOINT_INVALID', `${join(dir, name)} is not valid JSON`, { cause: err });
+    }
+  };
+  const parsed = adapterConfigSchema.safeParse(await read('adapter_config.json'));
+  if (!parsed.success) throw new PandaError('CHECKPOINT_INVALID', `${join(dir, 'adapter_config.json')}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const manifest = (await read('manifest.json')) as Record<string, unknown>;
+  const spec = Object.fromEntries(Object.entries(parsed.data.tensors).map(([k, shape]) => [k, { shape }]));
+  const { tensors } = await loadSafetensors(join(dir, 'adapter.safetensors'), spec);
+  return { dir, adapter: parsed.data, manifest, weights: tensors };
+}
