@@ -2,10 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PandaError, silent, type ProgressListener } from '@panda/core';
 import { join } from 'node:path';
 import { loadUseLite, type Backbone } from '@panda/backbones';
-import { resolveDataDir, type LoadContext, type SplitName, type TaskDefinition } from '@panda/datasets';
+import { asClassification, resolveDataDir, type LoadContext, type SplitName, type TaskDefinition } from '@panda/datasets';
 import type { TuneConfigInput } from '../config.js';
 import { tune, type TuneResult } from '../train/tune.js';
 import { saveRun } from '../io/saveRun.js';
+import { loadRun } from '../io/loadRun.js';
+import { tuneConfigSchema } from '../config.js';
+import type { DistillConfigInput } from '../distill/config.js';
 
 export interface TuneTaskOptions {
   task: TaskDefinition;
@@ -25,6 +28,17 @@ export interface TuneTaskOptions {
   backbone?: Backbone;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /**
+   * Prompt transfer: start the prompt (or deep prefix) from saved runs instead of a random one. One
+   * run is vanilla PoT; several are averaged with the given weights (early fusion, normalised to
+   * sum 1). The head always starts fresh. Runs must come from the same backbone and method.
+   */
+  initFrom?: Array<{ dir: string; weight?: number }>;
+  /** Knowledge distillation from saved runs on this task (PANDA's teachers), each with its β. */
+  teachers?: Array<{ dir: string; beta: number; name?: string }>;
+  distill?: DistillConfigInput;
+  /** Extra manifest fields (e.g. the transfer's sources and their similarities). */
+  manifest?: Record<string, unknown>;
 }
 
 export interface TuneTaskResult extends Omit<TuneResult, 'weights'> {
@@ -42,13 +56,12 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
   if (options.checkpointEverySteps && !options.outDir) {
     throw new PandaError('CONFIG_INVALID', 'checkpoints need an output folder (--out)');
   }
-  const { task } = options;
-  if (task.type !== 'single' && task.type !== 'pair') {
-    throw new PandaError(
-      'CONFIG_INVALID',
-      `task '${task.name}' is a ${task.type} task; the tuner handles single-text and sentence-pair classification for now (regression, multiple choice and span tasks need the template and head work that follows)`,
-    );
+  if (options.task.type === 'regression') {
+    throw new PandaError('CONFIG_INVALID', `task '${options.task.name}' is a regression task; the tuner trains classification heads for now`);
   }
+  // Span and multiple-choice tasks are tuned as text-pair classification (a fixed, documented serialisation).
+  const task = asClassification(options.task);
+  if (task !== options.task) onProgress({ type: 'log', message: `${options.task.name} is a ${options.task.type} task: tuned as text-pair classification (see asClassification)` });
   const context: LoadContext = { dataDir: resolveDataDir(options.dataDir), skipBadRows: options.skipBadRows ?? false };
   const wantTest = (options.evaluateTest ?? true) && task.splits.includes('test');
   onProgress({ type: 'log', message: `loading task ${task.name}: ${task.description}` });
@@ -60,8 +73,29 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
   for (const [split, n] of Object.entries(skippedRows)) if (n) onProgress({ type: 'log', message: `skipped ${n} malformed ${split} row(s)` });
 
   const backbone = options.backbone ?? (await loadUseLite());
+  const method = tuneConfigSchema.parse(options.config ?? {}).method;
+  const init = options.initFrom?.length ? await loadInit(options.initFrom, backbone.id, method) : undefined;
+  const teacherRuns = await Promise.all((options.teachers ?? []).map(async (t) => ({ t, run: await loadRun(t.dir) })));
   try {
+    for (const { t, run } of teacherRuns) {
+      if (run.adapter.backbone !== backbone.id) throw new PandaError('MODEL_MISMATCH', `teacher ${t.dir} was trained on ${run.adapter.backbone}, not ${backbone.id}`);
+      if (run.adapter.labels.join('\u0000') !== task.labels.join('\u0000')) throw new PandaError('LABEL_UNKNOWN', `teacher ${t.dir} predicts [${run.adapter.labels.join(', ')}], the task has [${task.labels.join(', ')}]`);
+    }
     const result = await tune({
+      ...(init ? { init } : {}),
+      ...(teacherRuns.length
+        ? {
+            distill: {
+              teachers: teacherRuns.map(({ t, run }) => ({
+                weights: run.weights,
+                beta: t.beta,
+                name: t.name ?? String(run.adapter.task),
+                prefixDropout: Number((run.adapter.prefix as { dropout?: number } | undefined)?.dropout ?? 0),
+              })),
+              ...(options.distill ? { config: options.distill } : {}),
+            },
+          }
+        : {}),
       backbone,
       data: { train: train.examples, dev: dev.examples, ...(test ? { test: test.examples } : {}), labels: task.labels },
       ...(options.config ? { config: options.config } : {}),
@@ -70,14 +104,60 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
       ...(options.checkpointEverySteps ? { checkpoint: { dir: checkpointDir(options), everySteps: options.checkpointEverySteps } } : {}),
     });
     try {
-      const files = options.outDir ? (await saveRun(options.outDir, result, { task: task.name, labels: task.labels })).files : [];
+      const files = options.outDir ? (await saveRun(options.outDir, result, { task: task.name, labels: task.labels, ...(options.manifest ? { manifest: options.manifest } : {}) })).files : [];
       const { weights: _weights, ...rest } = result;
       return { ...rest, task: task.name, skippedRows, files };
     } finally {
       tf.dispose(result.weights);
     }
   } finally {
+    if (init) tf.dispose(init);
+    for (const { run } of teacherRuns) tf.dispose(run.weights);
     if (!options.backbone) backbone.dispose();
+  }
+}
+
+/** Keys of the prompt parameters a run of each method transfers (never the head). */
+const PROMPT_KEYS: Record<string, (key: string) => boolean> = {
+  'prompt-tuning': (k) => k === 'prompt',
+  'deep-prompt-tuning': (k) => k === 'prefix' || k.startsWith('prefix/'),
+};
+
+/**
+ * The initial prompt from saved runs: one run's prompt (PoT) or the weighted average of several
+ * (early fusion). With reparameterisation the raw `prefix/*` parameters transfer (the folded table
+ * is left out: it is not a parameter of such a run).
+ */
+async function loadInit(sources: NonNullable<TuneTaskOptions['initFrom']>, backboneId: string, method: string): Promise<Record<string, tf.Tensor>> {
+  const pick = PROMPT_KEYS[method];
+  if (!pick) throw new PandaError('CONFIG_INVALID', `prompt transfer needs prompt-tuning or deep-prompt-tuning, not ${method}`);
+  const weights = sources.map((s) => s.weight ?? 1);
+  const total = weights.reduce((a, w) => a + w, 0);
+  if (!(total > 0) || weights.some((w) => !(w >= 0))) throw new PandaError('CONFIG_INVALID', `source weights must be ≥ 0 with a positive sum, got [${weights.join(', ')}]`);
+  const runs = await Promise.all(sources.map((s) => loadRun(s.dir)));
+  try {
+    for (const [i, run] of runs.entries()) {
+      if (run.adapter.backbone !== backboneId) throw new PandaError('MODEL_MISMATCH', `source ${sources[i]!.dir} was trained on ${run.adapter.backbone}, not ${backboneId}`);
+      if (run.adapter.method !== method) throw new PandaError('CONFIG_INVALID', `source ${sources[i]!.dir} is a ${run.adapter.method} run; this run is ${method}`);
+    }
+    const projected = runs[0]!.adapter.prefix && (runs[0]!.adapter.prefix as { projection?: boolean }).projection;
+    const keys = Object.keys(runs[0]!.weights).filter((k) => pick(k) && !(projected && k === 'prefix'));
+    return tf.tidy(() => {
+      const out: Record<string, tf.Tensor> = {};
+      for (const key of keys) {
+        const parts = runs.map((r, i) => {
+          const t = r.weights[key];
+          if (!t || t.shape.join() !== runs[0]!.weights[key]!.shape.join()) {
+            throw new PandaError('SHAPE_MISMATCH', `source ${sources[i]!.dir}: '${key}' is ${t ? `[${t.shape}]` : 'missing'}, the first source's is [${runs[0]!.weights[key]!.shape}]`);
+          }
+          return tf.mul(t, weights[i]! / total);
+        });
+        out[key] = tf.addN(parts);
+      }
+      return out;
+    });
+  } finally {
+    for (const r of runs) tf.dispose(r.weights);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { FileTaskOptions } from '@panda/datasets';
 import type { TuneConfigInput } from '../config.js';
+import type { DistillConfigInput } from '../distill/config.js';
 
 /** A tuning run that can cross a process boundary (plain JSON): a task by name or by files. */
 export interface TuneJob {
@@ -9,4 +10,12 @@ export interface TuneJob {
   dataDir?: string;
   maxTestExamples?: number;
   checkpointEverySteps?: number;
+  /** Prompt transfer / early fusion from saved runs (see TuneTaskOptions.initFrom). */
+  initFrom?: Array<{ dir: string; weight?: number }>;
+  /** Distillation teachers (saved runs) and knobs (see TuneTaskOptions.teachers). */
+  teachers?: Array<{ dir: string; beta: number; name?: string }>;
+  distill?: DistillConfigInput;
+  manifest?: Record<string, unknown>;
+  /** Evaluate on the test split when the task has one (default true). */
+  evaluateTest?: boolean;
 }

@@ -20,6 +20,11 @@ serveWorker<TuneJob, TuneTaskResult>(async (job, emit) => {
     ...(job.dataDir ? { dataDir: job.dataDir } : {}),
     ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
     ...(job.checkpointEverySteps ? { checkpointEverySteps: job.checkpointEverySteps } : {}),
+    ...(job.initFrom ? { initFrom: job.initFrom } : {}),
+    ...(job.teachers ? { teachers: job.teachers } : {}),
+    ...(job.distill ? { distill: job.distill } : {}),
+    ...(job.manifest ? { manifest: job.manifest } : {}),
+    ...(job.evaluateTest !== undefined ? { evaluateTest: job.evaluateTest } : {}),
     onProgress: (e: ProgressEvent) => {
       if (e.type !== 'step' || e.step % 10 === 0 || e.step === e.total) emit(e);
     },
