@@ -13,6 +13,20 @@ describe('runInPool', () => {
     expect(events.sort()).toEqual(['0:got 1', '1:got 2', '2:got 3', '3:got 4', '4:got 5']);
   });
 
+  it('hands each outcome to onOutcome as the job ends, before the pool resolves', async () => {
+    const seen: number[] = [];
+    const out = await runInPool<number, { square: number }>([3, 1, 2], {
+      modulePath,
+      workers: 2,
+      onOutcome: (i, o) => {
+        seen.push(i);
+        expect(o.ok && (o.value as { square: number }).square).toBe([9, 1, 4][i]);
+      },
+    });
+    expect(seen.sort()).toEqual([0, 1, 2]);
+    expect(out).toHaveLength(3);
+  });
+
   it('reports a failing job with its error code and survives a worker that dies', async () => {
     const out = await runInPool<number, { square: number }>([2, -1, 13, 4], { modulePath, workers: 1 });
     expect(out[0]).toMatchObject({ ok: true, value: { square: 4 } });

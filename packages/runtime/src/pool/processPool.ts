@@ -19,6 +19,11 @@ export interface ProcessPoolOptions {
   execArgv?: string[];
   /** Extra environment for the workers. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Called as soon as each job ends, before the others finish (to record results one by one, so an
+   * interrupted batch loses only the jobs in flight). May return a promise; the lane waits for it.
+   */
+  onOutcome?: (jobIndex: number, outcome: JobOutcome<unknown>) => void | Promise<void>;
 }
 
 /** A built .js worker inherits the parent's Node flags; a .ts worker runs from source through tsx. */
@@ -75,6 +80,7 @@ export async function runInPool<J, R>(jobs: readonly J[], options: ProcessPoolOp
           child.send({ kind: 'job', id: index, job: jobs[index] });
         });
         outcomes[index] = outcome;
+        await options.onOutcome?.(index, outcome);
         if (!outcome.ok && child.exitCode !== null) child = startWorker();
       }
     } finally {

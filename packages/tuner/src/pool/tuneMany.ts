@@ -15,6 +15,22 @@ function workerPath(): string {
  * Runs many independent tuning jobs in a pool of worker processes (default: one per core), each
  * loading USE-Lite once. Results come back in job order; a failed job does not stop the others.
  */
-export function tuneMany(jobs: readonly TuneJob[], options: { workers?: number; onEvent?: (job: number, event: ProgressEvent) => void } = {}): Promise<JobOutcome<TuneTaskResult>[]> {
-  return runInPool<TuneJob, TuneTaskResult>(jobs, { modulePath: workerPath(), ...(options.workers ? { workers: options.workers } : {}) }, (i, e) => options.onEvent?.(i, e as ProgressEvent));
+export function tuneMany(
+  jobs: readonly TuneJob[],
+  options: {
+    workers?: number;
+    onEvent?: (job: number, event: ProgressEvent) => void;
+    /** Each job's outcome as soon as it ends (see ProcessPoolOptions.onOutcome). */
+    onOutcome?: (job: number, outcome: JobOutcome<TuneTaskResult>) => void | Promise<void>;
+  } = {},
+): Promise<JobOutcome<TuneTaskResult>[]> {
+  return runInPool<TuneJob, TuneTaskResult>(
+    jobs,
+    {
+      modulePath: workerPath(),
+      ...(options.workers ? { workers: options.workers } : {}),
+      ...(options.onOutcome ? { onOutcome: options.onOutcome as (i: number, o: JobOutcome<unknown>) => void | Promise<void> } : {}),
+    },
+    (i, e) => options.onEvent?.(i, e as ProgressEvent),
+  );
 }
