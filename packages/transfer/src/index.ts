@@ -1,1 +1,13 @@
-export {};
+export { describeTask, taskEmbeddingConfigSchema } from './embedding/taskEmbedding.js';
+export type { TaskDescription, TaskEmbeddingConfig, TaskEmbeddingConfigInput, PromptWeights } from './embedding/taskEmbedding.js';
+export { cosine, rowMean, eAvg, spotPerToken, activationOverlap } from './metrics/similarity.js';
+export { betaFrom, betaMappingSchema } from './beta/beta.js';
+export type { BetaMapping } from './beta/beta.js';
+export { gridSpecSchema, gridTasks, GRID_METHODS } from './grid/spec.js';
+export type { GridSpec, GridSpecInput, GridMethod } from './grid/spec.js';
+export { GridStore } from './grid/store.js';
+export type { CellRow, TaskRow } from './grid/store.js';
+export { runGrid } from './grid/runGrid.js';
+export type { RunGridOptions } from './grid/runGrid.js';
+export { writeGridReport, METRICS } from './grid/report.js';
+export { heatmapSvg } from './grid/heatmap.js';

@@ -38,6 +38,7 @@ export const tuneConfigSchema = z
     seed: z.number().int().default(42).describe('one seed for initialisation, shuffling and sampling'),
     maxTrainExamples: z.number().int().positive().optional().describe('use a seeded sample of at most this many training examples'),
     maxEvalExamples: z.number().int().positive().optional().describe('use a seeded sample of at most this many dev examples'),
+    maxSeqLength: z.number().int().min(1).optional().describe('clip every text (pairs: the joined pair) to this many tokens (default: what the model takes after the prompt)'),
     evalEverySteps: z.number().int().positive().optional().describe('evaluate on dev every N steps (default: at the end of each epoch)'),
     bucket: z.number().int().min(0).default(8).describe('group batches by length within windows of this many batches (0: plain shuffle)'),
     evalBatchSize: z.number().int().min(1).default(64).describe('examples per evaluation forward pass'),

@@ -318,10 +318,11 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
     const m = prompt ? prompt.shape[0] : 0;
     if (m + t > this.maxPositions) throw new PandaError('PROMPT_TOO_LONG', `${m} prompt rows + ${t} token positions > ${this.maxPositions}`);
     const mp = prefix ? this.checkPrefix(prefix, prefixMask, b) : 0;
-    const hidden: tf.Tensor3D[] = [];
-    const ffn: tf.Tensor3D[] = [];
     const l = m + t;
-    tf.tidy(() => {
+    // Returned from the tidy (not tf.keep'd), so an enclosing tidy still owns them.
+    const all = tf.tidy(() => {
+      const hidden: tf.Tensor3D[] = [];
+      const ffn: tf.Tensor3D[] = [];
       const maskF = mask.dtype === 'float32' ? mask : (tf.cast(mask, 'float32') as tf.Tensor2D);
       const pre: PrefixState | undefined =
         prefix && mp > 0 ? { table: prefix, m: mp, mask: prefixMask ? (tf.cast(prefixMask, 'float32') as tf.Tensor2D) : (tf.ones([b, mp]) as tf.Tensor2D) } : undefined;
@@ -333,16 +334,20 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
       }
       const bias = this.keyBias(attnMask, pre); // [B, 1, 1, mp + L]
       let h = tf.reshape(x, [b * l, this.embedDim]) as tf.Tensor2D; // [B·L, 256]
-      this.ffnTap = (f1) => ffn.push(tf.keep(tf.reshape(f1, [b, l, f1.shape[1]]) as tf.Tensor3D)); // [B, L, 1536]
+      this.ffnTap = (f1) => ffn.push(tf.reshape(f1, [b, l, f1.shape[1]]) as tf.Tensor3D); // [B, L, 1536]
       try {
         this.layers.forEach((layer, li) => {
           h = this.layer(layer, li, h, b, l, bias, pre); // [B·L, 512]
-          hidden.push(tf.keep(tf.reshape(h, [b, l, this.hidden]) as tf.Tensor3D)); // [B, L, 512]
+          hidden.push(tf.reshape(h, [b, l, this.hidden]) as tf.Tensor3D); // [B, L, 512]
         });
       } finally {
         this.ffnTap = undefined;
       }
+      return [...hidden, ...ffn];
     });
+    const n = this.layers.length;
+    const hidden = all.slice(0, n) as tf.Tensor3D[];
+    const ffn = all.slice(n) as tf.Tensor3D[];
     return { hidden, ffn, offset: m };
   }
 

@@ -94,15 +94,21 @@ export async function runInPool<J, R>(jobs: readonly J[], options: ProcessPoolOp
 
 /**
  * The worker side: call once in the worker module with the job handler. `emit` forwards progress
- * events to the parent.
+ * events to the parent. `signal` aborts when the parent goes away (killed, or the IPC channel
+ * closed): a handler that honours it stops between steps, and the worker then exits on its own
+ * instead of computing for nobody.
  */
-export function serveWorker<J, R>(handler: (job: J, emit: (event: unknown) => void) => Promise<R>): void {
+export function serveWorker<J, R>(handler: (job: J, emit: (event: unknown) => void, signal: AbortSignal) => Promise<R>): void {
   if (!process.send) throw new PandaError('INTERNAL', 'serveWorker must run in a process started by runInPool');
+  const parentGone = new AbortController();
+  process.once('disconnect', () => parentGone.abort());
   process.on('message', async (msg: { kind: 'job'; id: number; job: J }) => {
     if (msg?.kind !== 'job') return;
-    const send = (m: WorkerMessage) => process.send!(m);
+    const send = (m: WorkerMessage) => {
+      if (process.connected) process.send!(m);
+    };
     try {
-      const value = await handler(msg.job, (event) => send({ kind: 'event', id: msg.id, event }));
+      const value = await handler(msg.job, (event) => send({ kind: 'event', id: msg.id, event }), parentGone.signal);
       send({ kind: 'result', id: msg.id, value });
     } catch (err) {
       const e = err as { code?: string; message?: string };

@@ -8,7 +8,7 @@ import type { TuneJob } from './tuneJob.js';
 
 let backbone: Promise<Backbone> | undefined;
 
-serveWorker<TuneJob, TuneTaskResult>(async (job, emit) => {
+serveWorker<TuneJob, TuneTaskResult>(async (job, emit, signal) => {
   await initBackend();
   backbone ??= loadUseLite();
   const task = typeof job.task === 'string' ? getTask(job.task) : fileTask(job.task);
@@ -25,6 +25,7 @@ serveWorker<TuneJob, TuneTaskResult>(async (job, emit) => {
     ...(job.distill ? { distill: job.distill } : {}),
     ...(job.manifest ? { manifest: job.manifest } : {}),
     ...(job.evaluateTest !== undefined ? { evaluateTest: job.evaluateTest } : {}),
+    signal,
     onProgress: (e: ProgressEvent) => {
       if (e.type !== 'step' || e.step % 10 === 0 || e.step === e.total) emit(e);
     },

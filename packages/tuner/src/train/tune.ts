@@ -182,7 +182,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     throw new PandaError('CONFIG_INVALID', `gradAccumulation ${config.gradAccumulation} is larger than batchSize ${config.batchSize}`);
   }
 
-  const maxTokens = encoder.maxPositions - promptLength;
+  const maxTokens = Math.min(encoder.maxPositions - promptLength, config.maxSeqLength ?? Number.POSITIVE_INFINITY);
   const trainExamples = config.maxTrainExamples ? sample(data.train, config.maxTrainExamples, `${config.seed}/train`) : [...data.train];
   const devExamples = config.maxEvalExamples ? sample(data.dev, config.maxEvalExamples, `${config.seed}/dev`) : [...data.dev];
   const train = encodeExamples(tokenizer, trainExamples, maxTokens);

@@ -1,0 +1,163 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '@panda/runtime';
+import { spearman } from '@panda/datasets';
+import { activationOverlap, cosine, eAvg, spotPerToken } from '../metrics/similarity.js';
+import { gridSpecSchema, gridTasks, type GridSpec } from './spec.js';
+import { GridStore, type CellRow, type TaskRow } from './store.js';
+import { heatmapSvg } from './heatmap.js';
+
+/** The four transferability metrics, each a function of two tasks' stored descriptions. */
+export const METRICS: Record<string, (s: TaskRow, t: TaskRow) => number> = {
+  PANDA: (s, t) => cosine(s.embedding, t.embedding),
+  E_avg: (s, t) => eAvg(s.prompt, s.promptRows, t.prompt, t.promptRows),
+  'SPoT per-token': (s, t) => spotPerToken(s.prompt, s.promptRows, t.prompt, t.promptRows),
+  ON: (s, t) => activationOverlap(s.activationRate, t.activationRate),
+};
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+const fmt = (x: number, d = 3) => (Number.isNaN(x) ? '–' : x.toFixed(d));
+
+/**
+ * Writes the grid's report beside its results: `cells.csv` (every run), `report.md` (the paper's
+ * layout: per target and on average; per-method source × target tables; the metric correlations)
+ * and heatmaps (`similarity.svg`: the PANDA metric between all tasks; `gain-pot.svg`,
+ * `gain-panda.svg`: transfer gains over prompt tuning). Returns the files written.
+ */
+export async function writeGridReport(dir: string): Promise<string[]> {
+  const store = new GridStore(dir);
+  try {
+    const specRow = store.db.prepare("SELECT value FROM meta WHERE key = 'spec'").get() as { value: string } | undefined;
+    const spec: GridSpec = gridSpecSchema.parse(specRow ? JSON.parse(specRow.value) : { sources: ['?'], targets: ['?'] });
+    const cells = store.cells();
+    const tasks = store.tasks();
+    const get = (id: string) => cells.find((c) => c.id === id && c.status === 'done');
+    const score = (id: string) => get(id)?.dev ?? null;
+    const files: string[] = [];
+
+    // cells.csv
+    const csvEsc = (v: unknown) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+    const header = ['id', 'kind', 'source', 'target', 'status', 'dev', 'test', 'first_epoch_dev', 'beta', 'seconds', 'runs', 'error'];
+    const csv = [header.join(','), ...cells.map((c) => [c.id, c.kind, c.source, c.target, c.status, c.dev, c.test, c.firstEpochDev, c.beta, c.seconds?.toFixed(1), c.runs, c.error].map(csvEsc).join(','))].join('\n') + '\n';
+    await writeFileAtomic(join(dir, 'cells.csv'), csv);
+    files.push(join(dir, 'cells.csv'));
+
+    const md: string[] = [];
+    const { targets, sources } = spec;
+    const transferScores = (kind: string, t: string) => sources.filter((s) => s !== t).map((s) => score(`${kind}/${s}/${t}`)).filter((x): x is number => x !== null);
+    md.push('## Per target (dev accuracy, %)', '');
+    md.push(`| method | ${targets.join(' | ')} | avg |`, `|---|${targets.map(() => '---:').join('|')}|---:|`);
+    const row = (name: string, f: (t: string) => number | null) => {
+      const xs = targets.map(f);
+      const present = xs.filter((x): x is number => x !== null && !Number.isNaN(x));
+      md.push(`| ${name} | ${xs.map(pct).join(' | ')} | ${present.length === targets.length ? pct(mean(present)) : '–'} |`);
+    };
+    row('model tuning', (t) => score(`model-tuning/${t}`));
+    row('prompt tuning', (t) => score(`prompt-tuning/${t}`));
+    row('PoT (mean over sources)', (t) => (transferScores('pot', t).length ? mean(transferScores('pot', t)) : null));
+    row('PANDA (mean over sources)', (t) => (transferScores('panda', t).length ? mean(transferScores('panda', t)) : null));
+    row('PANDA, constant β (mean)', (t) => (transferScores('panda-constant', t).length ? mean(transferScores('panda-constant', t)) : null));
+    row('PoT (best source)', (t) => (transferScores('pot', t).length ? Math.max(...transferScores('pot', t)) : null));
+    row('PANDA (best source)', (t) => (transferScores('panda', t).length ? Math.max(...transferScores('panda', t)) : null));
+    md.push('');
+    md.push('Sources where transfer hurt (score below prompt tuning on the target), of the sources run:', '');
+    md.push(`| method | ${targets.join(' | ')} | total |`, `|---|${targets.map(() => '---:').join('|')}|---:|`);
+    for (const kind of ['pot', 'panda', 'panda-constant']) {
+      let total = 0;
+      let n = 0;
+      const xs = targets.map((t) => {
+        const pt = score(`prompt-tuning/${t}`);
+        const ss = transferScores(kind, t);
+        if (pt === null || !ss.length) return '–';
+        const hurt = ss.filter((x) => x < pt).length;
+        total += hurt;
+        n += ss.length;
+        return `${hurt}/${ss.length}`;
+      });
+      md.push(`| ${kind} | ${xs.join(' | ')} | ${total}/${n} |`);
+    }
+    md.push('');
+
+    for (const kind of ['pot', 'panda', 'panda-constant']) {
+      if (!cells.some((c) => c.kind === kind)) continue;
+      md.push(`## ${kind}: source × target (dev accuracy, %)`, '');
+      md.push(`| source \\ target | ${targets.join(' | ')} | avg |`, `|---|${targets.map(() => '---:').join('|')}|---:|`);
+      for (const s of sources) {
+        const xs = targets.map((t) => (s === t ? null : score(`${kind}/${s}/${t}`)));
+        const present = xs.filter((x): x is number => x !== null);
+        md.push(`| ${s} | ${xs.map((x, j) => (sources[0] !== undefined && s === targets[j] ? '·' : pct(x))).join(' | ')} | ${pct(mean(present))} |`);
+      }
+      md.push('');
+    }
+
+    // Metric evaluation: Spearman between predicted transferability and measured PoT gain.
+    if (tasks.size) {
+      md.push('## Transferability metrics: Spearman ρ with the PoT gain over prompt tuning', '');
+      md.push('Per target: ρ over the sources between the metric T(s, t) and the gain of PoT from s (first-epoch dev score − prompt tuning\'s first-epoch score; final: best dev − prompt tuning\'s best dev). Pooled: all (s, t) pairs together.', '');
+      md.push(`| metric | gain | ${targets.join(' | ')} | mean of targets | pooled |`, `|---|---|${targets.map(() => '---:').join('|')}|---:|---:|`);
+      for (const [name, metric] of Object.entries(METRICS)) {
+        for (const which of ['first epoch', 'final'] as const) {
+          const perTarget: number[] = [];
+          const poolX: number[] = [];
+          const poolY: number[] = [];
+          const xs = targets.map((t) => {
+            const base = get(`prompt-tuning/${t}`);
+            const tt = tasks.get(t);
+            if (!base || !tt) return Number.NaN;
+            const px: number[] = [];
+            const py: number[] = [];
+            for (const s of sources) {
+              const c = s === t ? undefined : get(`pot/${s}/${t}`);
+              const st = tasks.get(s);
+              if (!c || !st) continue;
+              const gain = which === 'final' ? c.dev! - base.dev! : (c.firstEpochDev ?? Number.NaN) - (base.firstEpochDev ?? Number.NaN);
+              px.push(metric(st, tt));
+              py.push(gain);
+            }
+            poolX.push(...px);
+            poolY.push(...py);
+            const rho = px.length >= 3 ? spearman(px, py) : Number.NaN;
+            perTarget.push(rho);
+            return rho;
+          });
+          const valid = perTarget.filter((x) => !Number.isNaN(x));
+          md.push(`| ${name} | ${which} | ${xs.map((x) => fmt(x)).join(' | ')} | ${fmt(mean(valid))} | ${fmt(poolX.length >= 3 ? spearman(poolX, poolY) : Number.NaN)} |`);
+        }
+      }
+      md.push('', 'A ρ is "–" where it is undefined (fewer than 3 sources, or a constant series such as equal gains).', '');
+
+      // Similarity matrix (PANDA metric) and heatmaps.
+      const names = gridTasks(spec).filter((t) => tasks.has(t));
+      const sim = names.map((a) => names.map((b) => cosine(tasks.get(a)!.embedding, tasks.get(b)!.embedding)));
+      md.push('## PANDA metric between tasks (cosine of task embeddings)', '');
+      md.push(`| | ${names.join(' | ')} |`, `|---|${names.map(() => '---:').join('|')}|`);
+      names.forEach((a, i) => md.push(`| ${a} | ${sim[i]!.map((x) => x.toFixed(3)).join(' | ')} |`));
+      md.push('');
+      const simMin = Math.min(...sim.flat());
+      await writeFileAtomic(join(dir, 'similarity.svg'), heatmapSvg({ title: 'PANDA metric: cosine of task embeddings', rows: names, cols: names, values: sim, min: Math.min(simMin, 0), max: 1, center: (Math.min(simMin, 0) + 1) / 2 }));
+      files.push(join(dir, 'similarity.svg'));
+    }
+    for (const kind of ['pot', 'panda']) {
+      const values = sources.map((s) =>
+        targets.map((t) => {
+          const pt = score(`prompt-tuning/${t}`);
+          const x = s === t ? null : score(`${kind}/${s}/${t}`);
+          return pt === null || x === null ? null : 100 * (x - pt);
+        }),
+      );
+      if (!values.flat().some((v) => v !== null)) continue;
+      const extent = Math.max(1, ...values.flat().filter((v): v is number => v !== null).map(Math.abs));
+      await writeFileAtomic(join(dir, `gain-${kind}.svg`), heatmapSvg({ title: `${kind === 'pot' ? 'PoT' : 'PANDA'}: dev accuracy gain over prompt tuning (points)`, rows: sources, cols: targets, values, min: -extent, max: extent, center: 0, digits: 1 }));
+      files.push(join(dir, `gain-${kind}.svg`));
+    }
+    const done = cells.filter((c) => c.status === 'done');
+    md.push(`Runs: ${done.length} finished, ${cells.length - done.length} failed; ${cells.filter((c) => c.runs > 1).length} recorded more than once (a failed run retried). Run time: ${(done.reduce((a, c) => a + (c.seconds ?? 0), 0) / 60).toFixed(1)} worker-minutes.`, '');
+    await writeFileAtomic(join(dir, 'report.md'), md.join('\n'));
+    files.push(join(dir, 'report.md'));
+    return files;
+  } finally {
+    store.close();
+  }
+}
+
+export type { CellRow };
