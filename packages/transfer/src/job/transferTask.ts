@@ -1,0 +1,152 @@
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { PandaError, silent, type ProgressListener } from '@panda/core';
+import { loadUseLite, type Backbone } from '@panda/backbones';
+import { PromptBank } from '@panda/bank';
+import { asClassification, resolveDataDir, type TaskDefinition } from '@panda/datasets';
+import { distillConfigSchema, loadRun, tuneConfigSchema, tuneTask, type TuneTaskResult } from '@panda/tuner';
+import { describeTask, taskEmbeddingConfigSchema } from '../embedding/taskEmbedding.js';
+import { betaFrom, betaMappingSchema } from '../beta/beta.js';
+import { addRunToBank } from './bankRun.js';
+
+/** Options of `panda transfer` (the main job), validated at the boundary. */
+export const transferOptionsSchema = z
+  .object({
+    k: z.number().int().min(1).default(1).describe('source prompts to use from the bank (the top k by the PANDA metric)'),
+    fusion: z
+      .enum(['best', 'early', 'late'])
+      .default('best')
+      .describe("with k > 1: 'best' one teacher per source, keep the best student on dev; 'early' one teacher started from the β-weighted average of the sources' prompts; 'late' one student distilled from all k teachers, each weighted by its β"),
+    probeEpochs: z.number().int().min(1).default(1).describe("epochs of the short prompt-tuning run on the target that gives the target's task embedding"),
+    beta: betaMappingSchema.default(betaMappingSchema.parse({})),
+    distill: distillConfigSchema.default(distillConfigSchema.parse({})),
+    embedding: taskEmbeddingConfigSchema.default(taskEmbeddingConfigSchema.parse({})),
+    store: z.boolean().default(true).describe("store the student in the bank with its task embedding"),
+    studentLr: z.number().positive().optional().describe('learning rate of the student (default: the tuning lr; the released PANDA script uses 7e-3 against 1e-2)'),
+  })
+  .strict();
+export type TransferOptionsInput = z.input<typeof transferOptionsSchema>;
+
+export interface TransferTaskOptions {
+  target: TaskDefinition;
+  /** Folder of the prompt bank (sources are read from it; the student is stored in it). */
+  bankDir: string;
+  /** Folder for the probe, teacher(s) and student runs and `report.json`. */
+  outDir: string;
+  /** Tuner config of every run (method, prompt length, epochs, caps, ...); must match the bank's prompts. */
+  config?: Record<string, unknown>;
+  transfer?: TransferOptionsInput;
+  dataDir?: string;
+  backbone?: Backbone;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+export interface TransferReport {
+  target: string;
+  method: string;
+  targetEmbeddingFrom: { devAccuracy: number; epochs: number };
+  sources: Array<{ id: string; task: string; similarity: number; beta: number }>;
+  teachers: Array<{ sources: string[]; devAccuracy: number; testAccuracy?: number; dir: string }>;
+  student: { devAccuracy: number; testAccuracy?: number; dir: string; bankId?: string };
+  seconds: number;
+}
+
+/**
+ * The main job: PANDA on a target task with sources from the prompt bank.
+ * 1. A short prompt-tuning run on the target gives its prompt, hence its task embedding.
+ * 2. The bank returns the k most similar source prompts (cosine of task embeddings, the PANDA metric).
+ * 3. Teacher(s): vanilla prompt transfer (PoT) from the source(s) to the target.
+ * 4. Student: a fresh prompt distilled from the teacher(s) with β from the metric.
+ * 5. The student is evaluated and stored in the bank with its own task embedding.
+ */
+export async function transferTask(options: TransferTaskOptions): Promise<TransferReport> {
+  const t0 = performance.now();
+  const onProgress = options.onProgress ?? silent;
+  const opts = transferOptionsSchema.parse(options.transfer ?? {});
+  const config = tuneConfigSchema.parse({ method: 'deep-prompt-tuning', ...(options.config ?? {}) });
+  if (config.method !== 'prompt-tuning' && config.method !== 'deep-prompt-tuning') {
+    throw new PandaError('CONFIG_INVALID', `prompt transfer needs prompt-tuning or deep-prompt-tuning, not ${config.method}`);
+  }
+  const target = asClassification(options.target);
+  const backbone = options.backbone ?? (await loadUseLite());
+  const bank = PromptBank.open(options.bankDir);
+  const common = { task: target, backbone, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.signal ? { signal: options.signal } : {}), onProgress };
+  try {
+    // 1. the target's own short prompt run → its task embedding
+    onProgress({ type: 'log', message: `transfer to ${target.name}: a ${opts.probeEpochs}-epoch prompt run for the target's task embedding` });
+    const probeDir = join(options.outDir, 'probe');
+    const probe = await tuneTask({ ...common, outDir: probeDir, evaluateTest: false, config: { ...config, epochs: opts.probeEpochs } });
+    const dev = await target.load('dev', { dataDir: resolveDataDir(options.dataDir), skipBadRows: true });
+    const probeRun = await loadRun(probeDir);
+    let targetEmbedding: Float32Array;
+    try {
+      const w = { ...(probeRun.weights.prompt ? { prompt: probeRun.weights.prompt as tf.Tensor2D } : {}), ...(probeRun.weights.prefix ? { prefix: probeRun.weights.prefix as tf.Tensor2D } : {}) };
+      targetEmbedding = describeTask(backbone, w, dev.examples, { ...(config.maxSeqLength ? { maxSeqLength: config.maxSeqLength } : {}), ...opts.embedding }).embedding;
+    } finally {
+      tf.dispose(probeRun.weights);
+    }
+
+    // 2. the top-k sources from the bank
+    const hits = bank.query(targetEmbedding, { model: backbone.id, k: opts.k, excludeTasks: [target.name], method: config.method });
+    if (hits.length === 0) throw new PandaError('BANK_EMPTY', `the bank in ${options.bankDir} has no ${config.method} prompt of another task for ${backbone.id}`);
+    const sources = hits.map((h) => {
+      if (!h.entry.adapterDir) throw new PandaError('BANK_CORRUPT', `bank entry ${h.entry.id} has no adapter folder`);
+      return { id: h.entry.id, task: h.entry.task, similarity: h.score, beta: betaFrom(h.score, opts.beta), dir: h.entry.adapterDir };
+    });
+    onProgress({ type: 'log', message: `sources: ${sources.map((s) => `${s.task} (sim ${s.similarity.toFixed(3)}, β ${s.beta.toFixed(3)})`).join(', ')}` });
+
+    // 3. teacher(s): PoT
+    const teacherPlans =
+      opts.fusion === 'early'
+        ? [{ name: 'early-fusion', from: sources.map((s) => ({ dir: s.dir, weight: Math.max(s.beta, 1e-6) })), sources: sources.map((s) => s.task), beta: sources.reduce((a, s) => a + s.beta, 0) / sources.length }]
+        : sources.map((s) => ({ name: s.task, from: [{ dir: s.dir }], sources: [s.task], beta: s.beta }));
+    const teachers: Array<{ dir: string; beta: number; name: string; sources: string[]; result: TuneTaskResult }> = [];
+    for (const plan of teacherPlans) {
+      onProgress({ type: 'log', message: `teacher: prompt transfer from ${plan.sources.join(' + ')}` });
+      const dir = join(options.outDir, `teacher-${plan.name}`);
+      const result = await tuneTask({ ...common, outDir: dir, initFrom: plan.from, config, manifest: { transfer: { kind: 'pot', sources: plan.sources } } });
+      teachers.push({ dir, beta: plan.beta, name: plan.name, sources: plan.sources, result });
+    }
+
+    // 4. student(s): fresh prompt + KD
+    const studentConfig = { ...config, ...(opts.studentLr ? { lr: opts.studentLr } : {}) };
+    const groups = opts.fusion === 'late' ? [teachers] : teachers.map((t) => [t]);
+    let best: { result: TuneTaskResult; dir: string } | undefined;
+    for (const [i, group] of groups.entries()) {
+      const dir = join(options.outDir, groups.length > 1 ? `student-${i + 1}` : 'student');
+      onProgress({ type: 'log', message: `student: distilled from ${group.map((t) => `${t.name} (β ${t.beta.toFixed(3)})`).join(', ')}` });
+      const result = await tuneTask({
+        ...common,
+        outDir: dir,
+        config: studentConfig,
+        teachers: group.map((t) => ({ dir: t.dir, beta: t.beta, name: t.name })),
+        distill: opts.distill,
+        manifest: { transfer: { kind: 'panda', fusion: opts.fusion, sources: sources.filter((s) => group.some((t) => t.sources.includes(s.task))).map(({ dir: _d, ...s }) => s) } },
+      });
+      if (!best || result.metrics.devAccuracy > best.result.metrics.devAccuracy) best = { result, dir };
+    }
+
+    // 5. store the student
+    let bankId: string | undefined;
+    if (opts.store) {
+      const entry = await addRunToBank({ bank, backbone, runDir: best!.dir, task: target, id: `${target.name}/${config.method}/panda-${new Date().toISOString().replace(/[:.]/g, '-')}`, embedding: opts.embedding, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
+      bankId = entry.id;
+      onProgress({ type: 'log', message: `stored the student in the bank as ${bankId}` });
+    }
+    const m = best!.result.metrics;
+    return {
+      target: target.name,
+      method: config.method,
+      targetEmbeddingFrom: { devAccuracy: probe.metrics.devAccuracy, epochs: opts.probeEpochs },
+      sources: sources.map(({ dir: _d, ...s }) => s),
+      teachers: teachers.map((t) => ({ sources: t.sources, devAccuracy: t.result.metrics.devAccuracy, ...(t.result.metrics.testAccuracy !== undefined ? { testAccuracy: t.result.metrics.testAccuracy } : {}), dir: t.dir })),
+      student: { devAccuracy: m.devAccuracy, ...(m.testAccuracy !== undefined ? { testAccuracy: m.testAccuracy } : {}), dir: best!.dir, ...(bankId ? { bankId } : {}) },
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    bank.close();
+    if (!options.backbone) backbone.dispose();
+  }
+}
