@@ -23,7 +23,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const config = { method: 'prompt-tuning', promptLength: 4, epochs: 1, batchSize: 8, maxTrainExamples: 16, maxEvalExamples: 16, maxSeqLength: 32, seed: 1 };
+const config = { method: 'prompt-tuning' as const, promptLength: 4, epochs: 1, batchSize: 8, maxTrainExamples: 16, maxEvalExamples: 16, maxSeqLength: 32, seed: 1 };
 
 describe('transferTask (the main job)', () => {
   it('refuses an empty bank with BANK_EMPTY', async () => {
