@@ -4,13 +4,17 @@
  * the report (CSV, markdown tables, heatmaps, metric correlations).
  *
  *   node --conditions=@panda/source --import tsx experiments/panda-grid.ts --dir experiments/results/panda-grid [--smoke]
+ *     [--targets cb,copa,...] [--sources sst2,...] [--methods pot,panda,...] [--report-only]
  *
- * Rerunning the same command resumes: finished runs are kept, only missing ones run.
+ * Rerunning the same command resumes: finished runs are kept, only missing ones run. --targets,
+ * --sources and --methods run a part of the grid (the runs' settings stay the same, so the parts
+ * add up to the whole grid in the same folder).
  */
 import { parseArgs } from 'node:util';
 import { runGrid, writeGridReport, type GridSpecInput } from '@panda/transfer';
 
-const { values } = parseArgs({ options: { dir: { type: 'string', default: 'experiments/results/panda-grid' }, smoke: { type: 'boolean', default: false }, workers: { type: 'string' }, 'report-only': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { dir: { type: 'string', default: 'experiments/results/panda-grid' }, smoke: { type: 'boolean', default: false }, workers: { type: 'string' }, 'report-only': { type: 'boolean', default: false }, targets: { type: 'string' }, sources: { type: 'string' }, methods: { type: 'string' } } });
+const list = (v: string | undefined) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
 
 const caps = { maxTrainExamples: 96, maxEvalExamples: 100, maxSeqLength: 64, epochs: 4, batchSize: 16 };
 const spec: GridSpecInput = values.smoke
@@ -34,6 +38,9 @@ const spec: GridSpecInput = values.smoke
       embedding: { samples: 100, maxSeqLength: 64 },
       ...(values.workers ? { workers: Number(values.workers) } : {}),
     };
+
+const parts = { targets: list(values.targets), sources: list(values.sources), methods: list(values.methods) };
+for (const [k, v] of Object.entries(parts)) if (v) (spec as Record<string, unknown>)[k] = v;
 
 const t0 = performance.now();
 if (!values['report-only']) {

@@ -24,11 +24,12 @@ const fmt = (x: number, d = 3) => (Number.isNaN(x) ? '–' : x.toFixed(d));
  * and heatmaps (`similarity.svg`: the PANDA metric between all tasks; `gain-pot.svg`,
  * `gain-panda.svg`: transfer gains over prompt tuning). Returns the files written.
  */
-export async function writeGridReport(dir: string): Promise<string[]> {
+export async function writeGridReport(dir: string, only?: { sources?: string[]; targets?: string[] }): Promise<string[]> {
   const store = new GridStore(dir);
   try {
-    const specRow = store.db.prepare("SELECT value FROM meta WHERE key = 'spec'").get() as { value: string } | undefined;
-    const spec: GridSpec = gridSpecSchema.parse(specRow ? JSON.parse(specRow.value) : { sources: ['?'], targets: ['?'] });
+    const specRow = (store.db.prepare("SELECT value FROM meta WHERE key = 'latest'").get() ?? store.db.prepare("SELECT value FROM meta WHERE key = 'spec'").get()) as { value: string } | undefined;
+    const parsed: GridSpec = gridSpecSchema.parse(specRow ? JSON.parse(specRow.value) : { sources: ['?'], targets: ['?'] });
+    const spec: GridSpec = { ...parsed, ...(only?.sources ? { sources: only.sources } : {}), ...(only?.targets ? { targets: only.targets } : {}) };
     const cells = store.cells();
     const tasks = store.tasks();
     const get = (id: string) => cells.find((c) => c.id === id && c.status === 'done');

@@ -46,7 +46,9 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
   let ran = 0;
   let failed = 0;
   try {
-    store.bindSpec(JSON.stringify(spec));
+    const { sources: _s, targets: _t, methods: _m, workers: _w, ...runSettings } = spec;
+    store.bindSpec(runSettings);
+    store.setLatestSpec(spec);
     const runDir = (...parts: string[]) => join(options.dir, 'runs', ...parts);
     const base = { ...spec.tuning, seed: spec.seed };
     const common = { evaluateTest: spec.evaluateTest, ...(spec.dataDir ? { dataDir: spec.dataDir } : {}) };

@@ -53,16 +53,28 @@ export class GridStore {
     `);
   }
 
-  /** Binds the folder to one spec: a different spec in the same folder is refused. */
-  bindSpec(specJson: string): void {
+  /**
+   * Binds the folder to the settings every run depends on (`runSettings`): a grid with other
+   * settings in the same folder is refused, while sources, targets and methods may change between
+   * invocations (a grid can be grown, or run a part at a time).
+   */
+  bindSpec(runSettings: Record<string, unknown>): void {
     const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('spec') as { value: string } | undefined;
+    const json = JSON.stringify(runSettings);
     if (!row) {
-      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('spec', specJson);
+      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('spec', json);
       return;
     }
-    if (row.value !== specJson) {
-      throw new PandaError('CONFIG_INVALID', 'this grid folder holds results of a different grid spec; use another folder (or delete it to start over)', { details: { stored: JSON.parse(row.value) as unknown } });
+    const stored = JSON.parse(row.value) as Record<string, unknown>;
+    const storedSettings = JSON.stringify(Object.fromEntries(Object.keys(runSettings).map((k) => [k, stored[k]])));
+    if (storedSettings !== json) {
+      throw new PandaError('CONFIG_INVALID', 'this grid folder holds runs made with other settings (tuning, seed, embedding, β or distillation); use another folder (or delete it to start over)', { details: { stored } });
     }
+  }
+
+  /** Records the latest full spec (sources, targets, methods included), for the report. */
+  setLatestSpec(spec: Record<string, unknown>): void {
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('latest', JSON.stringify(spec));
   }
 
   done(id: string): boolean {
