@@ -6,8 +6,8 @@ import { loadUseLite, type Backbone } from '@panda/backbones';
 import { PromptBank } from '@panda/bank';
 import { asClassification, resolveDataDir, type TaskDefinition } from '@panda/datasets';
 import { distillConfigSchema, loadRun, tuneConfigSchema, tuneTask, type TuneTaskResult } from '@panda/tuner';
-import { describeTask, taskEmbeddingConfigSchema } from '../embedding/taskEmbedding.js';
-import { betaFrom, betaMappingSchema } from '../beta/beta.js';
+import { describeTask, taskEmbeddingConfigSchema, type TaskEmbeddingConfigInput } from '../embedding/taskEmbedding.js';
+import { betaFrom, betaMappingSchema, type BetaMapping } from '../beta/beta.js';
 import { addRunToBank } from './bankRun.js';
 
 /** Options of `panda transfer` (the main job), validated at the boundary. */
@@ -53,6 +53,67 @@ export interface TransferReport {
   seconds: number;
 }
 
+/** A source prompt found for a target: the bank entry, the PANDA metric and the β it maps to. */
+export interface RetrievedSource {
+  id: string;
+  task: string;
+  similarity: number;
+  beta: number;
+  /** The source run's adapter folder. */
+  dir: string;
+}
+
+/**
+ * Retrieval: a short prompt-tuning run on the target (`probeEpochs`, saved in `outDir`) gives the
+ * target's prompt, hence its task embedding; the bank's index returns the k most similar source
+ * prompts of the same model and method (other tasks only), with their cosine and β.
+ */
+export async function retrieveSources(options: {
+  task: TaskDefinition;
+  backbone: Backbone;
+  bank: PromptBank;
+  outDir: string;
+  config: ReturnType<typeof tuneConfigSchema.parse>;
+  k: number;
+  probeEpochs: number;
+  embedding?: TaskEmbeddingConfigInput;
+  beta?: BetaMapping;
+  dataDir?: string;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}): Promise<{ embedding: Float32Array; sources: RetrievedSource[]; probe: TuneTaskResult }> {
+  const { task, backbone, bank, config } = options;
+  const onProgress = options.onProgress ?? silent;
+  onProgress({ type: 'log', message: `${task.name}: a ${options.probeEpochs}-epoch prompt run for the target's task embedding` });
+  const probe = await tuneTask({
+    task,
+    backbone,
+    outDir: options.outDir,
+    evaluateTest: false,
+    config: { ...config, epochs: options.probeEpochs },
+    onProgress,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const dev = await task.load('dev', { dataDir: resolveDataDir(options.dataDir), skipBadRows: true });
+  const run = await loadRun(options.outDir);
+  let embedding: Float32Array;
+  try {
+    const w = { ...(run.weights.prompt ? { prompt: run.weights.prompt as tf.Tensor2D } : {}), ...(run.weights.prefix ? { prefix: run.weights.prefix as tf.Tensor2D } : {}) };
+    embedding = describeTask(backbone, w, dev.examples, { ...(config.maxSeqLength ? { maxSeqLength: config.maxSeqLength } : {}), ...options.embedding }).embedding;
+  } finally {
+    tf.dispose(run.weights);
+  }
+  const hits = bank.query(embedding, { model: backbone.id, k: options.k, excludeTasks: [task.name], method: config.method });
+  if (hits.length === 0) throw new PandaError('BANK_EMPTY', `the bank has no ${config.method} prompt of another task for ${backbone.id}`);
+  const mapping = options.beta ?? betaMappingSchema.parse({});
+  const sources = hits.map((h) => {
+    if (!h.entry.adapterDir) throw new PandaError('BANK_CORRUPT', `bank entry ${h.entry.id} has no adapter folder`);
+    return { id: h.entry.id, task: h.entry.task, similarity: h.score, beta: betaFrom(h.score, mapping), dir: h.entry.adapterDir };
+  });
+  return { embedding, sources, probe };
+}
+
 /**
  * The main job: PANDA on a target task with sources from the prompt bank.
  * 1. A short prompt-tuning run on the target gives its prompt, hence its task embedding.
@@ -74,27 +135,10 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
   const bank = PromptBank.open(options.bankDir);
   const common = { task: target, backbone, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.signal ? { signal: options.signal } : {}), onProgress };
   try {
-    // 1. the target's own short prompt run → its task embedding
-    onProgress({ type: 'log', message: `transfer to ${target.name}: a ${opts.probeEpochs}-epoch prompt run for the target's task embedding` });
-    const probeDir = join(options.outDir, 'probe');
-    const probe = await tuneTask({ ...common, outDir: probeDir, evaluateTest: false, config: { ...config, epochs: opts.probeEpochs } });
-    const dev = await target.load('dev', { dataDir: resolveDataDir(options.dataDir), skipBadRows: true });
-    const probeRun = await loadRun(probeDir);
-    let targetEmbedding: Float32Array;
-    try {
-      const w = { ...(probeRun.weights.prompt ? { prompt: probeRun.weights.prompt as tf.Tensor2D } : {}), ...(probeRun.weights.prefix ? { prefix: probeRun.weights.prefix as tf.Tensor2D } : {}) };
-      targetEmbedding = describeTask(backbone, w, dev.examples, { ...(config.maxSeqLength ? { maxSeqLength: config.maxSeqLength } : {}), ...opts.embedding }).embedding;
-    } finally {
-      tf.dispose(probeRun.weights);
-    }
-
-    // 2. the top-k sources from the bank
-    const hits = bank.query(targetEmbedding, { model: backbone.id, k: opts.k, excludeTasks: [target.name], method: config.method });
-    if (hits.length === 0) throw new PandaError('BANK_EMPTY', `the bank in ${options.bankDir} has no ${config.method} prompt of another task for ${backbone.id}`);
-    const sources = hits.map((h) => {
-      if (!h.entry.adapterDir) throw new PandaError('BANK_CORRUPT', `bank entry ${h.entry.id} has no adapter folder`);
-      return { id: h.entry.id, task: h.entry.task, similarity: h.score, beta: betaFrom(h.score, opts.beta), dir: h.entry.adapterDir };
-    });
+    // 1–2. the target's task embedding from a short prompt run, then the top-k sources from the bank
+    const found = await retrieveSources({ ...common, bank, outDir: join(options.outDir, 'probe'), config, k: opts.k, probeEpochs: opts.probeEpochs, embedding: opts.embedding, beta: opts.beta });
+    const probe = found.probe;
+    const sources = found.sources;
     onProgress({ type: 'log', message: `sources: ${sources.map((s) => `${s.task} (sim ${s.similarity.toFixed(3)}, β ${s.beta.toFixed(3)})`).join(', ')}` });
 
     // 3. teacher(s): PoT
