@@ -143,7 +143,11 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
     const similarity = (s: string, t: string) => cosine(tasks.get(s)!.embedding, tasks.get(t)!.embedding);
     const metricBeta = (s: string, t: string) => betaFrom(similarity(s, t), spec.beta);
     const eligible = pairs.filter(({ s, t }) => ready(s) && tasks.has(t) && store.done(`pot/${s}/${t}`));
-    const meanBeta = eligible.length ? eligible.reduce((a, { s, t }) => a + metricBeta(s, t), 0) / eligible.length : 0;
+    // 'mean': the mean metric β over every ordered pair of distinct tasks with an embedding, so a grid
+    // run part by part (--targets) uses one constant throughout.
+    const names = [...tasks.keys()].sort();
+    const allPairs = names.flatMap((a) => names.filter((b) => b !== a).map((b) => [a, b] as const));
+    const meanBeta = allPairs.length ? allPairs.reduce((acc, [a, b]) => acc + metricBeta(a, b), 0) / allPairs.length : 0;
     const constant = spec.constantBeta === 'mean' ? meanBeta : spec.constantBeta;
     const student = (kind: string, s: string, t: string, beta: number): Cell => ({
       id: `${kind}/${s}/${t}`,

@@ -25,7 +25,7 @@ export const gridSpecSchema = z
     panda: tuningSchema.default({}).describe('overrides of `tuning` for the PANDA students (the released CB script uses lr 7e-3 against 1e-2)'),
     embedding: taskEmbeddingConfigSchema.default(taskEmbeddingConfigSchema.parse({})).describe('how task embeddings are computed'),
     beta: betaMappingSchema.default(betaMappingSchema.parse({})).describe('how the PANDA metric maps to β'),
-    constantBeta: z.union([z.number().min(0), z.literal('mean')]).default('mean').describe("β of panda-constant: a number, or 'mean' (the mean metric β over all pairs, so both arms distil equally on average)"),
+    constantBeta: z.union([z.number().min(0), z.literal('mean')]).default('mean').describe("β of panda-constant: a number, or 'mean' (the mean metric β over all ordered pairs of the grid's tasks, so both arms distil about equally on average)"),
     distill: distillConfigSchema.default(distillConfigSchema.parse({})).describe('distillation knobs of the PANDA runs'),
     seed: z.number().int().default(42).describe('seed of every run'),
     evaluateTest: z.boolean().default(false).describe('also score the best weights on a test split where the task has one'),
