@@ -1,0 +1,87 @@
+/**
+ * Prompt tuning started from the best zero-shot template vs from the plain input (USE-Lite, same
+ * seeds, same sampled training rows). The current tuner prepends m soft rows to the token sequence,
+ * so "started from the template" means each example's text is first rendered through the template
+ * (hard text, the mask left empty) and the soft rows stay in front of it.
+ *
+ *   node --conditions=@panda/source --import tsx experiments/templates-tuning.ts --task sst2 --train 256 --epochs 5 --seeds 1,2,3 --out docs/results/templates-tuning.json
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@panda/runtime';
+import { loadUseLite } from '@panda/backbones';
+import { getTask, resolveDataDir, sample, type Example } from '@panda/datasets';
+import { tune } from '@panda/tuner';
+import { renderText, Template } from '@panda/templates';
+
+const { values } = parseArgs({
+  options: {
+    task: { type: 'string', default: 'sst2' },
+    train: { type: 'string', default: '256' },
+    dev: { type: 'string', default: '500' },
+    epochs: { type: 'string', default: '5' },
+    seeds: { type: 'string', default: '1,2,3' },
+    'prompt-length': { type: 'string', default: '16' },
+    from: { type: 'string', default: 'docs/results/templates-zeroshot.json' },
+    template: { type: 'string' },
+    out: { type: 'string', default: 'docs/results/templates-tuning.json' },
+  },
+});
+
+const backend = await initBackend({ log: console.log });
+const backbone = await loadUseLite();
+const task = getTask(values.task!);
+const ctx = { dataDir: resolveDataDir() };
+
+// The best zero-shot template for the task (hand-written or automatic, by dev accuracy), unless given.
+let source = values.template;
+if (!source) {
+  const zs = JSON.parse(await readFile(values.from!, 'utf8')) as { tasks: Array<{ task: string; bestHand: { template: string; dev: number }; auto: { template: string; dev: number } }> };
+  const row = zs.tasks.find((t) => t.task === values.task);
+  if (!row) throw new Error(`${values.task} is not in ${values.from}`);
+  source = row.auto.dev >= row.bestHand.dev ? row.auto.template : row.bestHand.template;
+}
+const template = Template.parse(source);
+console.log(`template: ${template.source}`);
+
+const splits = await Promise.all((['train', 'dev', 'test'] as const).filter((s) => task.splits.includes(s)).map((s) => task.load(s, ctx)));
+const [train, devAll, test] = splits.map((s) => s.examples);
+const dev = sample(devAll!, Number(values.dev), 'templates-dev');
+const render = (xs: readonly Example[]): Example[] => xs.map(({ textB: _b, ...x }) => ({ ...x, text: renderText(template, { ...x, ...(_b !== undefined ? { textB: _b } : {}) }, { mask: '' }) }));
+console.log(`example: ${render(dev.slice(0, 1))[0]!.text}`);
+
+const arms = { plain: { train: train!, dev, test }, template: { train: render(train!), dev: render(dev), test: test ? render(test) : undefined } };
+const runs: Array<Record<string, unknown>> = [];
+for (const seed of values.seeds!.split(',').map(Number)) {
+  for (const [arm, data] of Object.entries(arms)) {
+    const t0 = performance.now();
+    const r = await tune({
+      backbone,
+      data: { train: data.train, dev: data.dev, ...(data.test ? { test: data.test } : {}), labels: task.labels },
+      config: { method: 'prompt-tuning', seed, epochs: Number(values.epochs), maxTrainExamples: Number(values.train), promptLength: Number(values['prompt-length']) },
+    });
+    tf.dispose(r.weights);
+    const wall = (performance.now() - t0) / 1000;
+    runs.push({ arm, seed, devAccuracy: r.metrics.devAccuracy, testAccuracy: r.metrics.testAccuracy, bestStep: r.metrics.bestStep, steps: r.steps, stepsPerSecond: r.stepsPerSecond, truncated: r.truncated, wallSeconds: wall, history: r.history });
+    console.log(`${arm.padEnd(8)} seed ${seed}: dev ${(r.metrics.devAccuracy * 100).toFixed(1)} %, test ${r.metrics.testAccuracy !== undefined ? (r.metrics.testAccuracy * 100).toFixed(1) : '-'} %, ${r.steps} steps at ${r.stepsPerSecond.toFixed(2)}/s, ${wall.toFixed(0)} s`);
+  }
+}
+const stats = (xs: number[]): { mean: number; sd: number } => {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { mean, sd: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1)) };
+};
+const summary: Record<string, unknown> = {};
+console.log('\n| start | dev acc (mean ± sd) | test acc (mean ± sd) | per seed (dev / test) |\n|---|---|---|---|');
+for (const arm of Object.keys(arms)) {
+  const mine = runs.filter((r) => r.arm === arm);
+  const d = stats(mine.map((r) => r.devAccuracy as number));
+  const t = mine.every((r) => r.testAccuracy !== undefined) ? stats(mine.map((r) => r.testAccuracy as number)) : undefined;
+  summary[arm] = { dev: d, test: t };
+  const f = (s: { mean: number; sd: number }): string => `${(s.mean * 100).toFixed(1)} ± ${(s.sd * 100).toFixed(1)}`;
+  console.log(`| ${arm} | ${f(d)} | ${t ? f(t) : '-'} | ${mine.map((r) => `${((r.devAccuracy as number) * 100).toFixed(1)} / ${r.testAccuracy !== undefined ? ((r.testAccuracy as number) * 100).toFixed(1) : '-'}`).join(', ')} |`);
+}
+await mkdir(dirname(values.out!), { recursive: true });
+await writeFile(values.out!, `${JSON.stringify({ backend: backend.name, model: backbone.id, task: values.task, template: template.source, options: values, summary, runs }, null, 2)}\n`);
+backbone.dispose();
