@@ -16,7 +16,7 @@
  * centre is about 0.7), queries drawn the same way (closer to what task embeddings look like).
  * Tasks: entry i has task `t<i mod 1000>`; the filtered run excludes one task per query.
  *
- * Imports the bank from its source path: experiments/package.json does not list @panda/bank yet.
+ * Imports the bank as @panda/bank (a dependency of the experiments package).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';

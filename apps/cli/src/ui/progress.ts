@@ -47,7 +47,9 @@ function humanPrinter(stream: NodeJS.WriteStream): { listener: ProgressListener;
           const pct = Math.floor((10 * e.step) / e.total);
           if (pct !== lastPct) {
             lastPct = pct;
-            stream.write(`${e.phase}: step ${e.step}/${e.total} loss ${e.loss?.toFixed(4)} (${e.stepsPerSecond?.toFixed(2)} steps/s)\n`);
+            const loss = e.loss === undefined ? '' : ` loss ${e.loss.toFixed(4)}`;
+            const speed = e.stepsPerSecond === undefined ? '' : ` (${e.stepsPerSecond.toFixed(2)} steps/s)`;
+            stream.write(`${e.phase}: step ${e.step}/${e.total}${loss}${speed}\n`);
           }
         }
         break;

@@ -1,0 +1,12 @@
+export { createService, startService } from './service.js';
+export type { Service, RunningService } from './service.js';
+export { serviceOptionsSchema } from './config.js';
+export type { ServiceOptions, ServiceOptionsInput } from './config.js';
+export { LoadedRun, adapterConfigSchema } from './inference/runLoader.js';
+export type { AdapterConfig, PredictInput, Prediction } from './inference/runLoader.js';
+export { errorResponse, ServiceError, statusForCode } from './errors/httpStatus.js';
+export type { ServiceErrorCode, ErrorBody } from './errors/httpStatus.js';
+export { JOB_STATUSES } from './jobs/jobStore.js';
+export type { JobStatus, JobRecord, JobProgress } from './jobs/jobStore.js';
+export { tuneJobRequestSchema, predictRequestSchema } from './api/schemas.js';
+export { tensorFactory } from './inference/tensors.js';

@@ -1,0 +1,292 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ProgressEvent } from '@panda/core';
+import { ServiceError } from '../errors/httpStatus.js';
+import { emptyProgress, type JobProgress, type JobRecord, type JobStore } from './jobStore.js';
+import type { WorkerJob, WorkerReply, WorkerRequest } from './jobWorker.js';
+
+/** A job as the runner sees it: its record; the runner turns the request into a tuning job. */
+export type JobEvent = { type: 'status'; job: JobRecord } | { type: 'progress'; progress: JobProgress; event: ProgressEvent };
+export type JobListener = (event: JobEvent) => void;
+
+export interface JobRunnerOptions {
+  maxJobs: number;
+  maxQueued: number;
+  /** Turns a stored request into the tuning job to run (paths resolved inside the data directory). */
+  resolve: (job: JobRecord) => Promise<WorkerJob>;
+  backend?: string;
+  /** Seconds a cancelled job may take to stop before its process is killed (default 30). */
+  cancelGraceSeconds?: number;
+  log?: (line: string) => void;
+}
+
+interface Running {
+  child: ChildProcess;
+  progress: JobProgress;
+  cancelRequested: boolean;
+  replied: boolean;
+  stderrTail: string;
+  lastSaved: number;
+  killTimer?: NodeJS.Timeout;
+}
+
+const MAX_POINTS = 1000;
+
+/**
+ * Runs training jobs, `maxJobs` at a time, each in its own process (the TensorFlow.js wasm backend
+ * is single-threaded and a training step would block the service's event loop). Progress goes to
+ * the jobs table as it happens and to subscribers (the SSE endpoint). On start, jobs a stopped
+ * service left `running` become `interrupted`; `resume` queues them again, and the tuner continues
+ * from the job's last checkpoint.
+ */
+export class JobRunner {
+  readonly #store: JobStore;
+  readonly #options: JobRunnerOptions;
+  readonly #running = new Map<string, Running>();
+  readonly #listeners = new Map<string, Set<JobListener>>();
+  #closing = false;
+  #pumping = false;
+
+  constructor(store: JobStore, options: JobRunnerOptions) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  /** Marks jobs a previous service left running as interrupted and starts queued ones. */
+  start(): { interrupted: string[] } {
+    const interrupted = this.#store.markInterrupted();
+    void this.#pump();
+    return { interrupted };
+  }
+
+  get active(): number {
+    return this.#running.size;
+  }
+
+  submit<Req>(kind: string, request: Req): JobRecord {
+    if (this.#store.count('queued') >= this.#options.maxQueued) {
+      throw new ServiceError(429, 'TOO_MANY_JOBS', `${this.#options.maxQueued} jobs are already waiting; try again when some have finished`);
+    }
+    const job = this.#store.create(kind, request);
+    this.#notify(job.id);
+    void this.#pump();
+    return this.#store.get(job.id)!;
+  }
+
+  cancel(id: string): JobRecord {
+    const job = this.#get(id);
+    const running = this.#running.get(id);
+    if (running) {
+      if (!running.cancelRequested) {
+        running.cancelRequested = true;
+        running.child.send({ type: 'cancel' } satisfies WorkerRequest);
+        running.killTimer = setTimeout(() => running.child.kill('SIGKILL'), (this.#options.cancelGraceSeconds ?? 30) * 1000);
+        running.killTimer.unref();
+      }
+      return job;
+    }
+    if (job.status === 'queued' || job.status === 'interrupted') {
+      this.#store.setStatus(id, 'cancelled', { error: { code: 'CANCELLED', message: 'cancelled before it finished' } });
+      this.#notify(id);
+      return this.#store.get(id)!;
+    }
+    throw new ServiceError(409, 'JOB_STATE', `job ${id} is ${job.status}; only queued, running or interrupted jobs can be cancelled`);
+  }
+
+  resume(id: string): JobRecord {
+    const job = this.#get(id);
+    if (job.status !== 'interrupted' && job.status !== 'cancelled') {
+      throw new ServiceError(409, 'JOB_STATE', `job ${id} is ${job.status}; only interrupted or cancelled jobs can be resumed`);
+    }
+    if (this.#store.count('queued') >= this.#options.maxQueued) throw new ServiceError(429, 'TOO_MANY_JOBS', `${this.#options.maxQueued} jobs are already waiting`);
+    this.#store.setStatus(id, 'queued', { error: null });
+    this.#notify(id);
+    void this.#pump();
+    return this.#store.get(id)!;
+  }
+
+  /** Live events of one job; returns the unsubscribe function. */
+  subscribe(id: string, listener: JobListener): () => void {
+    let set = this.#listeners.get(id);
+    if (!set) this.#listeners.set(id, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#listeners.delete(id);
+    };
+  }
+
+  /** Current progress of a running job (fresher than the stored one), else the stored one. */
+  progress(id: string): JobProgress | undefined {
+    return this.#running.get(id)?.progress ?? this.#store.get(id)?.progress;
+  }
+
+  /**
+   * Stops the runner: running jobs' processes are killed and the jobs marked interrupted (their
+   * checkpoints stay), so the next service can resume them.
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const exits = [...this.#running.entries()].map(
+      ([id, r]) =>
+        new Promise<void>((resolve) => {
+          this.#store.setProgress(id, r.progress);
+          this.#store.setStatus(id, 'interrupted', { error: { code: 'INTERRUPTED', message: 'the service stopped while the job ran; resume it to continue from its last checkpoint' } });
+          this.#notify(id);
+          if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
+          r.child.once('exit', () => resolve());
+          r.child.kill('SIGKILL');
+        }),
+    );
+    await Promise.all(exits);
+    this.#running.clear();
+    this.#listeners.clear();
+  }
+
+  #get(id: string): JobRecord {
+    const job = this.#store.get(id);
+    if (!job) throw new ServiceError(404, 'NOT_FOUND', `no job '${id}'`);
+    return job;
+  }
+
+  #notify(id: string, event?: JobEvent): void {
+    const set = this.#listeners.get(id);
+    if (!set?.size) return;
+    const e: JobEvent = event ?? { type: 'status', job: this.#store.get(id)! };
+    for (const l of [...set]) {
+      try {
+        l(e);
+      } catch {
+        // a broken listener (closed stream) must not stop the others
+      }
+    }
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (!this.#closing && this.#running.size < this.#options.maxJobs) {
+        const next = this.#store.queued()[0];
+        if (!next) break;
+        await this.#launch(next);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  async #launch(job: JobRecord): Promise<void> {
+    let tuneJob: WorkerJob;
+    try {
+      tuneJob = await this.#options.resolve(job);
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      this.#store.setStatus(job.id, 'failed', { error: { code: e.code ?? 'INTERNAL', message: e.message ?? String(err) } });
+      this.#notify(job.id);
+      return;
+    }
+    const { module, execArgv } = workerModule();
+    const child = fork(module, [], {
+      execArgv,
+      env: { ...process.env, ...(this.#options.backend ? { PANDA_BACKEND: this.#options.backend } : {}) },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    const running: Running = { child, progress: job.progress ?? emptyProgress(), cancelRequested: false, replied: false, stderrTail: '', lastSaved: 0 };
+    this.#running.set(job.id, running);
+    this.#store.setStatus(job.id, 'running', { error: null });
+    this.#notify(job.id);
+    this.#options.log?.(`job ${job.id} started (attempt ${job.attempts + 1})`);
+
+    child.stderr?.on('data', (chunk: Buffer) => {
+      running.stderrTail = (running.stderrTail + chunk.toString()).slice(-4000);
+    });
+    child.on('message', (msg: WorkerReply) => {
+      if (this.#closing) return;
+      if (msg.type === 'event') this.#onEvent(job.id, running, msg.event);
+      else if (msg.type === 'result') {
+        running.replied = true;
+        this.#store.setProgress(job.id, running.progress);
+        this.#store.setStatus(job.id, running.cancelRequested ? 'cancelled' : 'done', {
+          result: msg.result,
+          error: running.cancelRequested ? { code: 'CANCELLED', message: 'cancelled; the best weights so far were saved' } : null,
+        });
+        this.#options.log?.(`job ${job.id} ${running.cancelRequested ? 'cancelled' : 'done'}`);
+        this.#notify(job.id);
+      } else if (msg.type === 'error') {
+        running.replied = true;
+        this.#store.setProgress(job.id, running.progress);
+        this.#store.setStatus(job.id, 'failed', { error: { code: msg.code, message: msg.message } });
+        this.#options.log?.(`job ${job.id} failed: ${msg.code}: ${msg.message.slice(0, 300)}`);
+        this.#notify(job.id);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(running.killTimer);
+      this.#running.delete(job.id);
+      if (this.#closing) return;
+      if (!running.replied) {
+        this.#store.setProgress(job.id, running.progress);
+        if (running.cancelRequested) {
+          this.#store.setStatus(job.id, 'cancelled', { error: { code: 'CANCELLED', message: 'cancelled (the job did not stop in time and was killed)' } });
+        } else {
+          // Only a short tail of the worker's stderr: the wasm backend can print very long dumps.
+          const tail = running.stderrTail.trim().split('\n').slice(-3).join(' | ').slice(0, 500);
+          this.#store.setStatus(job.id, 'failed', { error: { code: 'INTERNAL', message: `the job's process exited (${signal ?? `code ${code}`}) without a result${tail ? `: ${tail}` : ''}` } });
+        }
+        this.#notify(job.id);
+      }
+      void this.#pump();
+    });
+    child.send({ type: 'run', job: { ...tuneJob, ...(this.#options.backend ? { backend: this.#options.backend } : {}) } } satisfies WorkerRequest);
+  }
+
+  #onEvent(id: string, r: Running, event: ProgressEvent): void {
+    const p = r.progress;
+    switch (event.type) {
+      case 'start':
+        p.total = event.total;
+        if (event.message) p.message = event.message;
+        break;
+      case 'step':
+        // A resumed run repeats the steps after its checkpoint: drop the points it will redo.
+        while (p.losses.length && p.losses[p.losses.length - 1]![0] >= event.step) p.losses.pop();
+        p.step = event.step;
+        p.total = event.total;
+        p.loss = event.loss ?? null;
+        p.stepsPerSecond = event.stepsPerSecond ?? null;
+        if (event.loss !== undefined && Number.isFinite(event.loss)) p.losses.push([event.step, event.loss]);
+        if (p.losses.length > MAX_POINTS) p.losses = p.losses.filter((_, i) => i % 2 === 0 || i === p.losses.length - 1);
+        break;
+      case 'eval': {
+        const step = event.metrics.step ?? p.step;
+        while (p.evals.length && p.evals[p.evals.length - 1]!.step >= step) p.evals.pop();
+        const trainLoss = event.metrics.trainLoss;
+        p.evals.push({ step, epoch: event.epoch, devAccuracy: event.metrics.devAccuracy ?? Number.NaN, trainLoss: trainLoss === undefined || Number.isNaN(trainLoss) ? null : trainLoss });
+        break;
+      }
+      case 'log':
+        p.message = event.message;
+        break;
+      case 'done':
+        break;
+    }
+    const now = Date.now();
+    if (event.type !== 'step' || now - r.lastSaved > 500) {
+      this.#store.setProgress(id, p);
+      r.lastSaved = now;
+    }
+    this.#notify(id, { type: 'progress', progress: p, event });
+  }
+}
+
+/** The worker module: the built .js beside this file, else the .ts source run through tsx. */
+function workerModule(): { module: string; execArgv: string[] } {
+  const js = fileURLToPath(new URL('./jobWorker.js', import.meta.url));
+  if (existsSync(js)) return { module: js, execArgv: [] };
+  const tsx = createRequire(import.meta.url).resolve('tsx');
+  return { module: fileURLToPath(new URL('./jobWorker.ts', import.meta.url)), execArgv: ['--conditions=@panda/source', '--import', pathToFileURL(tsx).href] };
+}

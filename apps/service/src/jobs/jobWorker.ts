@@ -1,0 +1,128 @@
+// A job's own process (one per job): the service forks it, sends one `run` message, and hears
+// progress events and exactly one result or error back. `cancel` stops training between steps
+// (the best weights so far are saved); a lost parent ends the process.
+import * as tf from '@tensorflow/tfjs-core';
+import type { ProgressEvent } from '@panda/core';
+import { initBackend, parseBackendName } from '@panda/runtime';
+import { loadUseLite, type Backbone } from '@panda/backbones';
+import { fileTask, getTask, resolveDataDir, type FileTaskOptions, type TaskDefinition } from '@panda/datasets';
+import { PromptBank } from '@panda/bank';
+import { loadRun, tuneTask, type TuneConfigInput } from '@panda/tuner';
+import { addRunToBank, describeTask, transferTask, type TaskEmbeddingConfigInput, type TransferOptionsInput } from '@panda/transfer';
+
+interface Common {
+  /** A registered task name, or the user's files (paths already resolved inside the data directory). */
+  task: string | (FileTaskOptions & { name: string });
+  dataDir?: string;
+  skipBadRows?: boolean;
+  backend?: string;
+  outDir: string;
+}
+
+/** What the worker runs: a tuning run (optionally stored in the bank), PANDA transfer, or retrieval from the bank. */
+export type WorkerJob =
+  | (Common & { kind: 'tune'; config?: TuneConfigInput; maxTestExamples?: number; checkpointEverySteps?: number; bank?: { dir: string; id?: string } })
+  | (Common & { kind: 'transfer'; bankDir: string; config?: Record<string, unknown>; transfer?: TransferOptionsInput })
+  | (Common & { kind: 'retrieve'; bankDir: string; config?: TuneConfigInput; k: number; embedding?: TaskEmbeddingConfigInput });
+
+export type WorkerRequest = { type: 'run'; job: WorkerJob } | { type: 'cancel' };
+export type WorkerReply =
+  | { type: 'event'; event: ProgressEvent }
+  | { type: 'result'; result: unknown }
+  | { type: 'error'; code: string; message: string };
+
+const send = (m: WorkerReply): Promise<void> =>
+  new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(m, undefined, {}, () => resolve());
+  });
+const controller = new AbortController();
+let finished = false;
+
+process.on('disconnect', () => process.exit(finished ? 0 : 1));
+process.on('message', (msg: WorkerRequest) => {
+  if (msg?.type === 'cancel') controller.abort();
+  if (msg?.type === 'run') void run(msg.job);
+});
+
+const onProgress = (event: ProgressEvent) => void send({ type: 'event', event });
+
+async function run(job: WorkerJob): Promise<void> {
+  let backbone: Backbone | undefined;
+  try {
+    await initBackend(job.backend ? { backend: parseBackendName(job.backend) } : {});
+    backbone = await loadUseLite();
+    const task = typeof job.task === 'string' ? getTask(job.task) : fileTask(job.task);
+    const common = { ...(job.dataDir ? { dataDir: job.dataDir } : {}), onProgress, signal: controller.signal, backbone };
+    let result: unknown;
+    if (job.kind === 'tune') result = await tune(job, task, backbone, common);
+    else if (job.kind === 'transfer') {
+      result = await transferTask({ target: task, bankDir: job.bankDir, outDir: job.outDir, ...(job.config ? { config: job.config } : {}), ...(job.transfer ? { transfer: job.transfer } : {}), ...common });
+    } else result = await retrieve(job, task, backbone, common);
+    await send({ type: 'result', result });
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    await send({ type: 'error', code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: typeof e.message === 'string' ? e.message.slice(0, 2000) : String(err).slice(0, 2000) });
+  } finally {
+    backbone?.dispose();
+    // The reply has been handed to the IPC channel: leave (one job per process keeps memory flat).
+    finished = true;
+    process.disconnect?.();
+  }
+}
+
+type CommonOptions = { dataDir?: string; onProgress: typeof onProgress; signal: AbortSignal; backbone: Backbone };
+
+async function tune(job: Extract<WorkerJob, { kind: 'tune' }>, task: TaskDefinition, backbone: Backbone, common: CommonOptions) {
+  const result = await tuneTask({
+    task,
+    ...common,
+    outDir: job.outDir,
+    ...(job.config ? { config: job.config } : {}),
+    ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
+    ...(job.checkpointEverySteps ? { checkpointEverySteps: job.checkpointEverySteps } : {}),
+    skipBadRows: job.skipBadRows ?? false,
+  });
+  const { trainIds: _ids, files: _files, ...rest } = result;
+  if (!job.bank || controller.signal.aborted) return rest;
+  // Train and store: the bank entry's task embedding is the transfer package's (the run's own prompt on the task's dev examples).
+  onProgress({ type: 'log', message: 'storing the prompt in the bank with its task embedding' });
+  const bank = PromptBank.open(job.bank.dir);
+  try {
+    const entry = await addRunToBank({ bank, backbone, runDir: job.outDir, task, ...(job.bank.id ? { id: job.bank.id } : {}), ...(common.dataDir ? { dataDir: common.dataDir } : {}) });
+    return { ...rest, bankId: entry.id };
+  } finally {
+    bank.close();
+  }
+}
+
+/**
+ * Retrieval for a target task: a short prompt run on the target gives its prompt, the transfer
+ * package's `describeTask` its task embedding (as for every bank entry), and the bank its nearest
+ * source prompts of the same method.
+ */
+async function retrieve(job: Extract<WorkerJob, { kind: 'retrieve' }>, task: TaskDefinition, backbone: Backbone, common: CommonOptions) {
+  const config = { method: 'prompt-tuning' as const, epochs: 1, ...(job.config ?? {}) };
+  const probe = await tuneTask({ task, ...common, outDir: job.outDir, evaluateTest: false, config, skipBadRows: job.skipBadRows ?? false });
+  const dev = await task.load('dev', { dataDir: resolveDataDir(common.dataDir), skipBadRows: true });
+  const run = await loadRun(job.outDir);
+  let embedding: Float32Array;
+  try {
+    const weights = { ...(run.weights.prompt ? { prompt: run.weights.prompt as tf.Tensor2D } : {}), ...(run.weights.prefix ? { prefix: run.weights.prefix as tf.Tensor2D } : {}) };
+    embedding = describeTask(backbone, weights, dev.examples, { ...(probe.config.maxSeqLength ? { maxSeqLength: probe.config.maxSeqLength } : {}), ...(job.embedding ?? {}) }).embedding;
+  } finally {
+    tf.dispose(run.weights);
+  }
+  const bank = PromptBank.open(job.bankDir);
+  try {
+    const hits = bank.query(embedding, { model: backbone.id, k: job.k, excludeTasks: [task.name], method: probe.config.method });
+    return {
+      target: task.name,
+      method: probe.config.method,
+      probe: { devAccuracy: probe.metrics.devAccuracy, steps: probe.steps },
+      hits: hits.map((h) => ({ id: h.entry.id, task: h.entry.task, method: h.entry.method, score: h.score, metrics: h.entry.metrics ?? null })),
+    };
+  } finally {
+    bank.close();
+  }
+}
