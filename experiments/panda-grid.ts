@@ -39,6 +39,7 @@ const spec: GridSpecInput = values.smoke
       ...(values.workers ? { workers: Number(values.workers) } : {}),
     };
 
+const full = { targets: [...(spec.targets ?? [])], sources: [...(spec.sources ?? [])] };
 const parts = { targets: list(values.targets), sources: list(values.sources), methods: list(values.methods) };
 for (const [k, v] of Object.entries(parts)) if (v) (spec as Record<string, unknown>)[k] = v;
 
@@ -53,5 +54,6 @@ if (!values['report-only']) {
   });
   console.log(`grid: ${r.cells} cells, ${r.ran} run now, ${r.failed} failed, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
 }
-const files = await writeGridReport(values.dir!);
+// The report covers the whole grid (every part run so far in this folder).
+const files = await writeGridReport(values.dir!, full);
 console.log(files.join('\n'));

@@ -32,6 +32,8 @@ export async function writeGridReport(dir: string, only?: { sources?: string[]; 
     const spec: GridSpec = { ...parsed, ...(only?.sources ? { sources: only.sources } : {}), ...(only?.targets ? { targets: only.targets } : {}) };
     const cells = store.cells();
     const tasks = store.tasks();
+    // Only targets with a run of their own (a grid run part by part may not have reached them all).
+    spec.targets = spec.targets.filter((t) => cells.some((c) => c.target === t && c.kind !== 'prompt-tuning') || cells.some((c) => c.id === `model-tuning/${t}`));
     const get = (id: string) => cells.find((c) => c.id === id && c.status === 'done');
     const score = (id: string) => get(id)?.dev ?? null;
     const files: string[] = [];
