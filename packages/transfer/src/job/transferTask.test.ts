@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@panda/runtime';
@@ -59,4 +59,28 @@ describe('transferTask (the main job)', () => {
       reopened.close();
     }
   });
+
+  it('early fusion: one teacher from the β-weighted mean of two sources; late fusion: one student, two teachers', { timeout: 600_000 }, async () => {
+    const bankDir = join(dir, 'bank2');
+    const bank = PromptBank.open(bankDir);
+    try {
+      for (const seed of [2, 3]) {
+        const runDir = join(dir, `afinn-${seed}`);
+        await tuneTask({ task: afinnTask, backbone, outDir: runDir, evaluateTest: false, config: { ...config, seed } });
+        await addRunToBank({ bank, backbone, runDir, id: `afinn/s${seed}`, embedding: { samples: 8 } });
+      }
+    } finally {
+      bank.close();
+    }
+    const early = await transferTask({ target: spamTask, bankDir, outDir: join(dir, 'early'), config, backbone, transfer: { k: 2, fusion: 'early', store: false, embedding: { samples: 8 } } });
+    expect(early.sources.map((s) => s.id).sort()).toEqual(['afinn/s2', 'afinn/s3']);
+    expect(early.teachers).toHaveLength(1);
+    expect(early.teachers[0]!.sources).toEqual(['afinn', 'afinn']);
+    const late = await transferTask({ target: spamTask, bankDir, outDir: join(dir, 'late'), config, backbone, transfer: { k: 2, fusion: 'late', store: false, embedding: { samples: 8 } } });
+    expect(late.teachers).toHaveLength(2);
+    const manifest = JSON.parse(await readFile(join(late.student.dir, 'manifest.json'), 'utf8')) as { distill: { teachers: Array<{ beta: number }> } };
+    expect(manifest.distill.teachers).toHaveLength(2);
+    expect(manifest.distill.teachers.map((t) => t.beta).sort()).toEqual(late.sources.map((s) => s.beta).sort());
+  });
 });
+
