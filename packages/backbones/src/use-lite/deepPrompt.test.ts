@@ -4,6 +4,7 @@ import { initBackend } from '@panda/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeepPrefix, measureKeyValueStd, prefixSlots, prefixTableWidth } from '../prompts/deepPrefix.js';
 import { UseLiteEncoder } from './encoder.js';
+import { randomBatch } from '../testing/randomBatch.js';
 import { collectTensors } from './weights.js';
 
 let enc: UseLiteEncoder;
@@ -13,20 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => enc?.dispose());
 
-/** A padded batch of random ids in [6, 8000): rows of the given lengths, width = the longest. */
-function batch(lengths: number[], seed: number): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
-  const rng = new Rng(seed);
-  const t = Math.max(...lengths);
-  const ids = new Int32Array(lengths.length * t);
-  const mask = new Float32Array(lengths.length * t);
-  lengths.forEach((n, i) => {
-    for (let j = 0; j < n; j++) {
-      ids[i * t + j] = 6 + rng.int(7994);
-      mask[i * t + j] = 1;
-    }
-  });
-  return { ids: tf.tensor2d(ids, [lengths.length, t], 'int32'), mask: tf.tensor2d(mask, [lengths.length, t]) };
-}
+const batch = randomBatch;
 
 const maxAbs = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 
