@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tokenizer } from './tokenizer/tokenizer.js';
 import type { PrefixLayout } from './prompts/deepPrefix.js';
+import type { SoftTokens } from './prompts/softTokens.js';
 
 /** Input of a sentence encoder's forward pass; the caller keeps ownership of the tensors. */
 export interface EncoderInput {
@@ -18,6 +19,12 @@ export interface EncoderInput {
   prefix?: tf.Tensor2D | tf.Tensor3D;
   /** float32 [B, mp]: which prefix positions may be attended to (default: all ones). */
   prefixMask?: tf.Tensor2D;
+  /**
+   * Soft tokens inside the text (mixed templates): rows [R, embedDim] that take the place of the
+   * token vectors at the positions `index` [B, T] names; those positions keep their position signal.
+   * Encoders without `softTokens` support refuse it.
+   */
+  soft?: SoftTokens;
 }
 
 /** A frozen sentence encoder with an input soft-prompt injection point. */
@@ -33,6 +40,8 @@ export interface SentenceEncoder {
    * the encoder has no per-layer key/value injection point.
    */
   readonly prefixLayout?: PrefixLayout;
+  /** True when `forward` takes {@link EncoderInput.soft} (soft tokens inside the text). */
+  readonly softTokens?: boolean;
   /** @returns pooled and embedding, both [B, hidden]; the caller owns them. */
   forward(input: EncoderInput): { pooled: tf.Tensor2D; embedding: tf.Tensor2D };
   /**

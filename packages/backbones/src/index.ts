@@ -8,6 +8,8 @@ export type { UseLiteForwardInput, UseLiteForwardOutput } from './use-lite/encod
 export { loadUseLite, USE_LITE_ID } from './use-lite/backbone.js';
 export { LinearHead } from './heads/linearHead.js';
 export { SoftPrompt } from './prompts/softPrompt.js';
+export { mixSoftTokens } from './prompts/softTokens.js';
+export type { SoftTokens } from './prompts/softTokens.js';
 export type { SoftPromptInit, SoftPromptOptions } from './prompts/softPrompt.js';
 export type { TrainableSentenceEncoder } from './backbone.js';
 export { DeepPrefix, measureKeyValueStd, prefixDropout, prefixSlots, prefixTableWidth } from './prompts/deepPrefix.js';

@@ -9,6 +9,7 @@ import { PandaError } from '@panda/core';
 import { freezeWeight, frozenLinear } from '@panda/runtime';
 import type { TrainableSentenceEncoder } from '../backbone.js';
 import { prefixTableWidth, type PrefixLayout } from '../prompts/deepPrefix.js';
+import { mixSoftTokens, type SoftTokens } from '../prompts/softTokens.js';
 import {
   disposeUseLiteWeights,
   loadUseLiteWeights,
@@ -34,6 +35,11 @@ export interface UseLiteForwardInput {
   prefix?: tf.Tensor2D | tf.Tensor3D;
   /** float32 [B, mp]: 1 where a prefix position may be attended to (default: all ones). */
   prefixMask?: tf.Tensor2D;
+  /**
+   * Soft tokens inside the text: rows [R, 256] replace the token vectors 2·E[id] at the positions
+   * `index` [B, T] names (−1: keep the token); the timing signal is still added there.
+   */
+  soft?: SoftTokens;
 }
 
 /** Output of {@link UseLiteEncoder.forward}. The caller owns both tensors. */
@@ -108,6 +114,8 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
    * [mp, 2·(256 + 512)] = [mp, 1536]. The prefix takes no positions: tokens keep positions 0..T-1.
    */
   readonly prefixLayout: PrefixLayout;
+  /** `forward` and `probe` take soft tokens inside the text ({@link UseLiteForwardInput.soft}). */
+  readonly softTokens = true;
   /** True for a copy made by {@link trainableCopy}: its weights are `tf.Variable`s that train. */
   readonly trainable: boolean;
 
@@ -202,7 +210,7 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
    * @param ids int32 [B, T], T ≤ 128.
    * @returns [B, T, 256]; the caller owns it.
    */
-  embedTokens(ids: tf.Tensor2D): tf.Tensor3D {
+  embedTokens(ids: tf.Tensor2D, soft?: SoftTokens): tf.Tensor3D {
     this.assertAlive();
     const [b, t] = ids.shape;
     if (t > this.maxPositions) {
@@ -214,7 +222,9 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
       const e = this.trainable ? gatherTrainable(this.weights.embeddings, flat) : tf.gather(this.weights.embeddings, flat); // [B·T, 256]
       const e3 = tf.reshape(e, [b, t, this.embedDim]); // [B, T, 256]
       const timing = tf.slice(this.timing, [0, 0], [t, this.embedDim]); // [T, 256]
-      return tf.add(e3, tf.add(e3, timing)) as tf.Tensor3D; // [B, T, 256]
+      const x = tf.add(e3, tf.add(e3, timing)) as tf.Tensor3D; // [B, T, 256] the graph's order of additions
+      // Soft tokens: row + timing at their positions; every other position keeps x bit for bit.
+      return soft ? mixSoftTokens(x, soft, timing) : x; // [B, T, 256]
     });
   }
 
@@ -236,7 +246,7 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
    */
   forward(input: UseLiteForwardInput): UseLiteForwardOutput {
     this.assertAlive();
-    const { ids, mask, prompt, prefix, prefixMask } = input;
+    const { ids, mask, prompt, prefix, prefixMask, soft } = input;
     if (ids.rank !== 2 || mask.rank !== 2 || ids.shape[0] !== mask.shape[0] || ids.shape[1] !== mask.shape[1]) {
       throw new PandaError('SHAPE_MISMATCH', `USE-Lite forward: ids [${ids.shape}] and mask [${mask.shape}] must both be [B, T]`);
     }
@@ -253,17 +263,23 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
           `clip the tokens to ${Math.max(0, this.maxPositions - m)}`,
       );
     }
+    if (soft && (soft.index.rank !== 2 || soft.index.shape[0] !== b || soft.index.shape[1] !== tIn)) {
+      throw new PandaError('SHAPE_MISMATCH', `USE-Lite forward: soft-token index [${soft.index.shape}] must match ids [${ids.shape}]`);
+    }
     return tf.tidy(() => {
       let idsC = ids;
       let maskC = mask as tf.Tensor2D;
+      let softC = soft;
       if (tIn > this.maxPositions) {
         // The graph's ClipToMaxLength: keep the first 128 tokens.
         idsC = tf.slice(ids, [0, 0], [b, this.maxPositions]); // [B, 128]
         maskC = tf.slice(mask, [0, 0], [b, this.maxPositions]); // [B, 128]
+        if (soft) softC = { rows: soft.rows, index: tf.slice(soft.index, [0, 0], [b, this.maxPositions]) }; // [B, 128]
       } else if (tIn === 0) {
         // All rows empty: one masked position keeps every op non-empty (pooled is then 0).
         idsC = tf.zeros([b, 1], 'int32');
         maskC = tf.zeros([b, 1]);
+        softC = undefined;
       }
       if (maskC.dtype !== 'float32') maskC = tf.cast(maskC, 'float32');
       const pre: PrefixState | undefined =
@@ -271,7 +287,7 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
           ? { table: prefix, m: mp, mask: prefixMask ? (prefixMask.dtype === 'float32' ? prefixMask : tf.cast(prefixMask, 'float32')) : tf.ones([b, mp]) }
           : undefined;
 
-      const x = this.embedTokens(idsC); // [B, T, 256]
+      const x = this.embedTokens(idsC, softC); // [B, T, 256]
       // The prompt path computes the token rows' outputs only (see encodePrompted); without a
       // prompt the whole sequence runs as the shipped graph does (each layer's keys/values with the
       // deep prefix in front when there is one).
@@ -313,7 +329,7 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
    */
   probe(input: UseLiteForwardInput): { hidden: tf.Tensor3D[]; ffn: tf.Tensor3D[]; offset: number } {
     this.assertAlive();
-    const { ids, mask, prompt, prefix, prefixMask } = input;
+    const { ids, mask, prompt, prefix, prefixMask, soft } = input;
     const [b, t] = ids.shape;
     const m = prompt ? prompt.shape[0] : 0;
     if (m + t > this.maxPositions) throw new PandaError('PROMPT_TOO_LONG', `${m} prompt rows + ${t} token positions > ${this.maxPositions}`);
@@ -326,7 +342,7 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
       const maskF = mask.dtype === 'float32' ? mask : (tf.cast(mask, 'float32') as tf.Tensor2D);
       const pre: PrefixState | undefined =
         prefix && mp > 0 ? { table: prefix, m: mp, mask: prefixMask ? (tf.cast(prefixMask, 'float32') as tf.Tensor2D) : (tf.ones([b, mp]) as tf.Tensor2D) } : undefined;
-      let x = this.embedTokens(ids); // [B, T, 256]
+      let x = this.embedTokens(ids, soft); // [B, T, 256]
       let attnMask = maskF; // [B, T]
       if (prompt && m > 0) {
         x = tf.concat([repeatRows(prompt, b), x], 1) as tf.Tensor3D; // [B, L, 256]

@@ -204,6 +204,9 @@ export class HfEncoder implements SentenceEncoder {
   private stack(input: HfEncoderInput, onKv?: (k: tf.Tensor2D, v: tf.Tensor2D) => void, hidden?: tf.Tensor3D[]): tf.Tensor3D {
     this.assertAlive();
     const { ids, mask, prompt, prefix, prefixMask, tokenTypeIds } = input;
+    if (input.soft) {
+      throw new PandaError('CONFIG_INVALID', `${this.config.arch} encoder: soft tokens inside the text are not supported on Hugging Face backbones yet (use soft rows in front: prompt-tuning without template soft tokens)`);
+    }
     if (ids.rank !== 2 || mask.rank !== 2 || ids.shape[0] !== mask.shape[0] || ids.shape[1] !== mask.shape[1]) {
       throw new PandaError('SHAPE_MISMATCH', `${this.config.arch} forward: ids [${ids.shape}] and mask [${mask.shape}] must both be [B, T]`);
     }
