@@ -57,7 +57,7 @@ for (const method of methods) {
     tf.dispose(r.weights);
     const row = { method, seed, ...r.metrics, steps: r.steps, stepsPerSecond: r.stepsPerSecond, trainSeconds: r.trainSeconds, wallSeconds: wall, sizes: r.sizes, history: r.history, config: r.config };
     runs.push(row);
-    console.log(`${method} seed ${seed}: test ${(r.metrics.testAccuracy! * 100).toFixed(2)} %, dev ${(r.metrics.devAccuracy * 100).toFixed(2)} %, ${r.steps} steps at ${r.stepsPerSecond.toFixed(2)} steps/s, wall ${wall.toFixed(0)} s`);
+    console.log(`${method} seed ${seed}: test ${(r.metrics.testAccuracy! * 100).toFixed(2)} %, dev ${(r.metrics.devScore * 100).toFixed(2)} %, ${r.steps} steps at ${r.stepsPerSecond.toFixed(2)} steps/s, wall ${wall.toFixed(0)} s`);
   }
 }
 const out = { date: new Date().toISOString(), backend: backend.name, machine: `${(await import('node:os')).cpus()[0]?.model} x${(await import('node:os')).cpus().length}`, args: values, runs };

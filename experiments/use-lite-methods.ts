@@ -140,7 +140,7 @@ async function worker(spec: CellSpec): Promise<void> {
     devAccuracy: r.metrics.devAccuracy,
     testAccuracy: r.metrics.testAccuracy ?? null,
     bestStep: r.metrics.bestStep,
-    lastEpochDevAccuracy: r.history.at(-1)?.devAccuracy ?? null,
+    lastEpochDevAccuracy: r.history.at(-1)?.devScore ?? null,
     trainableParams: r.trainableParams,
     steps: r.steps,
     stepsPerSecond: r.stepsPerSecond,

@@ -53,7 +53,7 @@ export { colaTask, mrpcTask, stsbTask, rteTask, qnliTask, qqpTask } from './regi
 export { cbTask, copaTask, superGlueRteTask, wicTask, wscTask, boolqTask, multircTask } from './registry/superGlueTasks.js';
 export { imdbTask, sst5Task, mrTask, agNewsTask, AG_NEWS_LABELS } from './registry/textTasks.js';
 export { filesTask, carvedTask } from './registry/define.js';
-export { asClassification } from './registry/asClassification.js';
+export { asClassification, asTrainable } from './registry/asClassification.js';
 export type { FileReader, UnlabelledReader, TaskMeta } from './registry/define.js';
 export { clearLoadCache } from './registry/loadCache.js';
 export { fileTask, formatOf } from './registry/fileTask.js';

@@ -42,6 +42,13 @@ export const tuneConfigSchema = z
     evalEverySteps: z.number().int().positive().optional().describe('evaluate on dev every N steps (default: at the end of each epoch)'),
     bucket: z.number().int().min(0).default(8).describe('group batches by length within windows of this many batches (0: plain shuffle)'),
     evalBatchSize: z.number().int().min(1).default(64).describe('examples per evaluation forward pass'),
+    template: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "render every example through this template (e.g. '{text|shorten} {soft:\"It was\"} {mask}.'); with prompt-tuning its {soft} tokens are the trained rows, placed where the template puts them, and no rows go in front",
+      ),
   })
   .strict();
 

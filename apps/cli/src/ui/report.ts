@@ -1,6 +1,7 @@
 import type { TuneTaskResult } from '@panda/tuner';
 
 const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(2)} %`);
+const num = (x: number | undefined) => (x === undefined ? '-' : Number.isNaN(x) ? 'undefined (constant predictions)' : x.toFixed(4));
 
 /** The result of a tuning run: a short table for people, or one JSON object for scripts. */
 export function printResult(result: TuneTaskResult, json: boolean): void {
@@ -13,8 +14,13 @@ export function printResult(result: TuneTaskResult, json: boolean): void {
     '',
     `task            ${result.task} (${result.sizes.train} train / ${result.sizes.dev} dev${result.sizes.test ? ` / ${result.sizes.test} test` : ''})`,
     `method          ${result.config.method}${methodDetail(result)}, backbone ${result.backboneId}`,
-    `dev accuracy    ${pct(result.metrics.devAccuracy)} (best at step ${result.metrics.bestStep})`,
-    `test accuracy   ${pct(result.metrics.testAccuracy)}`,
+    ...(result.metrics.metric === 'accuracy'
+      ? [`dev accuracy    ${pct(result.metrics.devScore)} (best at step ${result.metrics.bestStep})`, `test accuracy   ${pct(result.metrics.testScore)}`]
+      : [
+          `dev score       ${num(result.metrics.devScore)} (mean of Pearson and Spearman; best at step ${result.metrics.bestStep})`,
+          `test score      ${num(result.metrics.testScore)}`,
+        ]),
+    ...(result.config.template !== undefined ? [`template        ${result.config.template}`] : []),
     `training        ${result.steps} steps in ${result.trainSeconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(2)} steps/s)`,
     ...(result.files.length ? [`saved           ${result.files.join(', ')}`] : []),
   ];
@@ -24,7 +30,7 @@ export function printResult(result: TuneTaskResult, json: boolean): void {
 function methodDetail(result: TuneTaskResult): string {
   switch (result.config.method) {
     case 'prompt-tuning':
-      return ` (${result.config.promptLength} prompt rows)`;
+      return result.template?.softRows ? ` (${result.template.softRows} soft rows placed by the template)` : ` (${result.config.promptLength} prompt rows)`;
     case 'deep-prompt-tuning':
       return ` (${result.config.promptLength}-row prefix at every layer)`;
     default:

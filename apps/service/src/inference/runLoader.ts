@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
 import type { Backbone, SentenceEncoder, TrainableSentenceEncoder } from '@panda/backbones';
-import { adapterConfigSchema, encodeExamples, loadRun, padBatch, type AdapterConfig } from '@panda/tuner';
+import { adapterConfigSchema, encodeExamples, loadRun, padBatch, type AdapterConfig, type TemplateRendering } from '@panda/tuner';
+import { Template, softLayout } from '@panda/templates';
 
 // The tuner reads a saved run (`loadRun`: files, schema, tensor shapes); this turns one into a
 // classifier on a loaded backbone, as the tuner's evaluation runs it, and batches prediction.
@@ -34,6 +35,8 @@ export class LoadedRun {
 
   /** Longest token sequence the run was trained with (its config's maxSeqLength), if it set one. */
   readonly maxSeqLength: number | undefined;
+  /** The template the run rendered its inputs through (its soft tokens take the prompt rows), if any. */
+  readonly rendering: TemplateRendering | undefined;
 
   private constructor(
     readonly dir: string,
@@ -47,6 +50,17 @@ export class LoadedRun {
     if (tuned) this.#tuned = tuned;
     const max = (manifest.config as { maxSeqLength?: unknown } | undefined)?.maxSeqLength;
     this.maxSeqLength = typeof max === 'number' && max > 0 ? max : undefined;
+    if (config.template !== undefined) {
+      const template = Template.parse(config.template);
+      this.rendering = { template, layout: softLayout(template, backbone.tokenizer) };
+    } else {
+      this.rendering = undefined;
+    }
+  }
+
+  /** True when the run's prompt rows are soft tokens placed by its template (none go in front). */
+  get templateSoft(): boolean {
+    return (this.rendering?.layout.rows ?? 0) > 0;
   }
 
   /**
@@ -117,7 +131,7 @@ export class LoadedRun {
 
   /** Token positions the method takes from the text (a soft prompt's rows; a positioned prefix's). */
   get promptPositions(): number {
-    if (this.config.method === 'prompt-tuning') return this.config.promptLength;
+    if (this.config.method === 'prompt-tuning') return this.templateSoft ? 0 : this.config.promptLength;
     if (this.config.method === 'deep-prompt-tuning' && this.backbone.encoder.prefixLayout?.takesPositions) return this.config.promptLength;
     return 0;
   }
@@ -135,6 +149,7 @@ export class LoadedRun {
       tokenizer,
       inputs.map((x, i) => ({ id: String(i), text: x.text, ...(x.textB !== undefined ? { textB: x.textB } : {}), label: 0 })),
       maxTokens,
+      this.rendering,
     );
     const prompt = this.#tensors.prompt as tf.Tensor2D | undefined;
     const prefix = this.#tensors.prefix as tf.Tensor2D | undefined;
@@ -144,8 +159,14 @@ export class LoadedRun {
     for (let start = 0; start < inputs.length; start += batchSize) {
       const rows = Array.from({ length: Math.min(batchSize, inputs.length - start) }, (_, i) => start + i);
       const probs = tf.tidy(() => {
-        const { ids, mask } = padBatch(set, rows, tokenizer.padId); // [b, T]
-        const { embedding } = encoder.forward({ ids, mask, ...(this.config.method === 'prompt-tuning' && prompt ? { prompt } : {}), ...(this.config.method === 'deep-prompt-tuning' && prefix ? { prefix } : {}) }); // [b, hidden]
+        const { ids, mask, soft } = padBatch(set, rows, tokenizer.padId); // [b, T]
+        const usePrompt = this.config.method === 'prompt-tuning' && prompt;
+        const { embedding } = encoder.forward({
+          ids,
+          mask,
+          ...(usePrompt && soft ? { soft: { rows: prompt, index: soft } } : usePrompt ? { prompt } : {}),
+          ...(this.config.method === 'deep-prompt-tuning' && prefix ? { prefix } : {}),
+        }); // [b, hidden]
         return tf.softmax(tf.add(tf.matMul(embedding, kernel), bias)); // [b, C]
       });
       const values = probs.dataSync() as Float32Array;

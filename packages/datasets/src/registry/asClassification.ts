@@ -43,3 +43,11 @@ function spanAsPair(e: Example): Example {
   if (spans.length === 2) return { ...e, textB: `${spans[1]!.text} = ${spans[0]!.text}?` };
   return e;
 }
+
+/**
+ * The view of a task the tuner trains on: a regression task as it is (a one-output head), every
+ * other task as classification ({@link asClassification}).
+ */
+export function asTrainable(task: TaskDefinition): TaskDefinition {
+  return task.type === 'regression' ? task : asClassification(task);
+}

@@ -48,7 +48,10 @@ export async function writeGridReport(dir: string, only?: { sources?: string[]; 
     const md: string[] = [];
     const { targets, sources } = spec;
     const transferScores = (kind: string, t: string) => sources.filter((s) => s !== t).map((s) => score(`${kind}/${s}/${t}`)).filter((x): x is number => x !== null);
-    md.push('## Per target (dev accuracy, %)', '');
+    // Regression targets (STS-B) are scored by mean(Pearson, Spearman), shown ×100 like the paper.
+    const regressionTargets = targets.filter((t) => cells.some((c) => c.target === t && (c.result as { metrics?: { metric?: string } } | null)?.metrics?.metric === 'pearson_and_spearman'));
+    const scoreNote = regressionTargets.length ? `; ${regressionTargets.join(', ')}: mean of Pearson and Spearman ×100` : '';
+    md.push(`## Per target (dev accuracy, %${scoreNote})`, '');
     md.push(`| method | ${targets.join(' | ')} | avg |`, `|---|${targets.map(() => '---:').join('|')}|---:|`);
     const row = (name: string, f: (t: string) => number | null) => {
       const xs = targets.map(f);
@@ -83,7 +86,7 @@ export async function writeGridReport(dir: string, only?: { sources?: string[]; 
 
     for (const kind of ['pot', 'panda', 'panda-constant']) {
       if (!cells.some((c) => c.kind === kind)) continue;
-      md.push(`## ${kind}: source × target (dev accuracy, %)`, '');
+      md.push(`## ${kind}: source × target (dev accuracy, %${scoreNote})`, '');
       md.push(`| source \\ target | ${targets.join(' | ')} | avg |`, `|---|${targets.map(() => '---:').join('|')}|---:|`);
       for (const s of sources) {
         const xs = targets.map((t) => (s === t ? null : score(`${kind}/${s}/${t}`)));

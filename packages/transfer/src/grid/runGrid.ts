@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { silent, type ProgressListener } from '@panda/core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite, type Backbone } from '@panda/backbones';
-import { asClassification, getTask, resolveDataDir } from '@panda/datasets';
+import { asTrainable, getTask, resolveDataDir } from '@panda/datasets';
 import { loadRun, tuneMany, type TuneJob, type TuneTaskResult } from '@panda/tuner';
 import { describeTask } from '../embedding/taskEmbedding.js';
 import { cosine } from '../metrics/similarity.js';
@@ -71,7 +71,7 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
             ran++;
             if (!outcome.ok) failed++;
             store.put(cellRow(c, outcome.ok ? outcome.value : undefined, outcome.ok ? null : `${outcome.error.code}: ${outcome.error.message}`, outcome.seconds));
-            onProgress({ type: 'log', message: `[${finished}/${todo.length}] ${c.id}: ${outcome.ok ? `dev ${(outcome.value.metrics.devAccuracy * 100).toFixed(1)}% (${outcome.seconds.toFixed(0)} s)` : `failed (${outcome.error.message})`}` });
+            onProgress({ type: 'log', message: `[${finished}/${todo.length}] ${c.id}: ${outcome.ok ? `dev ${(outcome.value.metrics.devScore * 100).toFixed(1)}${outcome.value.metrics.metric === 'accuracy' ? '%' : ` (${outcome.value.metrics.metric} ×100)`} (${outcome.seconds.toFixed(0)} s)` : `failed (${outcome.error.message})`}` });
             onProgress({ type: 'step', phase: 'grid', step: finished, total: todo.length });
           },
         },
@@ -104,7 +104,7 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
       try {
         for (const task of missing) {
           onProgress({ type: 'log', message: `task embedding: ${task}` });
-          const def = asClassification(getTask(task));
+          const def = asTrainable(getTask(task));
           const dev = await def.load('dev', { dataDir: resolveDataDir(spec.dataDir), skipBadRows: true });
           const run = await loadRun(runDir('prompt-tuning', task));
           try {
@@ -143,12 +143,14 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
     const similarity = (s: string, t: string) => cosine(tasks.get(s)!.embedding, tasks.get(t)!.embedding);
     const metricBeta = (s: string, t: string) => betaFrom(similarity(s, t), spec.beta);
     const eligible = pairs.filter(({ s, t }) => ready(s) && tasks.has(t) && store.done(`pot/${s}/${t}`));
-    // 'mean': the mean metric β over every ordered pair of distinct tasks with an embedding, so a grid
-    // run part by part (--targets) uses one constant throughout.
-    const names = [...tasks.keys()].sort();
-    const allPairs = names.flatMap((a) => names.filter((b) => b !== a).map((b) => [a, b] as const));
-    const meanBeta = allPairs.length ? allPairs.reduce((acc, [a, b]) => acc + metricBeta(a, b), 0) / allPairs.length : 0;
-    const constant = spec.constantBeta === 'mean' ? meanBeta : spec.constantBeta;
+    // 'mean': the mean metric β over every ordered pair of distinct tasks with an embedding, computed
+    // once and stored, so a grid run part by part (--targets) or grown later uses one constant throughout.
+    const meanBeta = (): number => {
+      const names = [...tasks.keys()].sort();
+      const allPairs = names.flatMap((a) => names.filter((b) => b !== a).map((b) => [a, b] as const));
+      return allPairs.length ? allPairs.reduce((acc, [a, b]) => acc + metricBeta(a, b), 0) / allPairs.length : 0;
+    };
+    const constant = spec.constantBeta === 'mean' ? (methods.has('panda-constant') && eligible.length ? store.constantBeta(meanBeta) : meanBeta()) : spec.constantBeta;
     const student = (kind: string, s: string, t: string, beta: number): Cell => ({
       id: `${kind}/${s}/${t}`,
       kind,
@@ -183,9 +185,9 @@ function cellRow(c: Cell, r: TuneTaskResult | undefined, error: string | null, s
     source: c.source,
     target: c.target,
     status: r ? 'done' : 'failed',
-    dev: r ? r.metrics.devAccuracy : null,
-    test: r?.metrics.testAccuracy ?? null,
-    firstEpochDev: r?.history.find((h) => h.epoch === 1)?.devAccuracy ?? null,
+    dev: r ? r.metrics.devScore : null,
+    test: r?.metrics.testScore ?? null,
+    firstEpochDev: r?.history.find((h) => h.epoch === 1)?.devScore ?? null,
     beta: c.beta,
     seconds,
     error,

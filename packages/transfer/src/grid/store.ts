@@ -77,6 +77,20 @@ export class GridStore {
     this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('latest', JSON.stringify(spec));
   }
 
+  /**
+   * The constant β of the ablation, fixed the first time it is needed: `compute` runs once, and a
+   * grid grown later (more tasks) keeps the value its earlier cells used. Grids made before the
+   * value was stored take it from their first constant-β cell.
+   */
+  constantBeta(compute: () => number): number {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('constantBeta') as { value: string } | undefined;
+    if (row) return Number(row.value);
+    const earlier = this.db.prepare("SELECT beta FROM cells WHERE kind = 'panda-constant' AND beta IS NOT NULL ORDER BY updated_at LIMIT 1").get() as { beta: number } | undefined;
+    const value = earlier ? earlier.beta : compute();
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('constantBeta', String(value));
+    return value;
+  }
+
   done(id: string): boolean {
     return (this.db.prepare("SELECT 1 FROM cells WHERE id = ? AND status = 'done'").get(id) as unknown) !== undefined;
   }

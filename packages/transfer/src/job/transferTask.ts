@@ -169,7 +169,7 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
         distill: opts.distill,
         manifest: { transfer: { kind: 'panda', fusion: opts.fusion, sources: sources.filter((s) => group.some((t) => t.sources.includes(s.task))).map(({ dir: _d, ...s }) => s) } },
       });
-      if (!best || result.metrics.devAccuracy > best.result.metrics.devAccuracy) best = { result, dir };
+      if (!best || result.metrics.devScore > best.result.metrics.devScore) best = { result, dir };
     }
 
     // 5. store the student
@@ -183,10 +183,10 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
     return {
       target: target.name,
       method: config.method,
-      targetEmbeddingFrom: { devAccuracy: probe.metrics.devAccuracy, epochs: opts.probeEpochs },
+      targetEmbeddingFrom: { devAccuracy: probe.metrics.devScore, epochs: opts.probeEpochs },
       sources: sources.map(({ dir: _d, ...s }) => s),
-      teachers: teachers.map((t) => ({ sources: t.sources, devAccuracy: t.result.metrics.devAccuracy, ...(t.result.metrics.testAccuracy !== undefined ? { testAccuracy: t.result.metrics.testAccuracy } : {}), dir: t.dir })),
-      student: { devAccuracy: m.devAccuracy, ...(m.testAccuracy !== undefined ? { testAccuracy: m.testAccuracy } : {}), dir: best!.dir, ...(bankId ? { bankId } : {}) },
+      teachers: teachers.map((t) => ({ sources: t.sources, devAccuracy: t.result.metrics.devScore, ...(t.result.metrics.testScore !== undefined ? { testAccuracy: t.result.metrics.testScore } : {}), dir: t.dir })),
+      student: { devAccuracy: m.devScore, ...(m.testScore !== undefined ? { testAccuracy: m.testScore } : {}), dir: best!.dir, ...(bankId ? { bankId } : {}) },
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {

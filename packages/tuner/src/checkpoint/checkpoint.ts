@@ -9,7 +9,12 @@ import { loadSafetensors, saveSafetensors, writeFileAtomic } from '@panda/runtim
 export const CHECKPOINT_FORMAT_VERSION = 1;
 const MANIFEST = 'checkpoint.json';
 
-const evalPointSchema = z.object({ step: z.number(), epoch: z.number(), devAccuracy: z.number(), trainLoss: z.number().nullable() });
+// `devScore` was `devAccuracy` before regression runs existed: older checkpoints still resume.
+// NaN (an undefined correlation) is written as null by JSON and read back as NaN.
+const evalPointSchema = z.preprocess(
+  (v) => (v && typeof v === 'object' && !('devScore' in v) && 'devAccuracy' in v ? { ...v, devScore: (v as { devAccuracy: unknown }).devAccuracy } : v),
+  z.object({ step: z.number(), epoch: z.number(), devScore: z.number().nullable().transform((x) => x ?? Number.NaN), trainLoss: z.number().nullable() }),
+);
 
 /** Everything besides tensors that a resumed run needs to continue exactly. */
 export const checkpointMetaSchema = z.object({
@@ -26,7 +31,7 @@ export const checkpointMetaSchema = z.object({
   trainMs: z.number().nonnegative(),
   evalsWithoutImprovement: z.number().int().nonnegative(),
   history: z.array(evalPointSchema),
-  best: z.object({ acc: z.number(), step: z.number() }).nullable(),
+  best: z.object({ acc: z.number().nullable().transform((x) => x ?? Number.NaN), step: z.number() }).nullable(),
   tensorsFile: z.string().regex(/^ckpt-\d+\.safetensors$/),
   savedAt: z.string(),
 });

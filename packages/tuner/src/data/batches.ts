@@ -2,6 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@panda/core';
 import type { Tokenizer } from '@panda/backbones';
 import type { Example } from '@panda/datasets';
+import { renderTokens, type SoftLayout, type Template } from '@panda/templates';
+
+/** A template every example is rendered through, with its soft layout. */
+export interface TemplateRendering {
+  template: Template;
+  layout: SoftLayout;
+}
 
 /** Examples tokenized once, truncated to the token budget the encoder leaves after the prompt. */
 export interface EncodedSet {
@@ -10,14 +17,36 @@ export interface EncodedSet {
   exampleIds: string[];
   /** How many texts were cut to fit. */
   truncated: number;
+  /**
+   * Template soft tokens (mixed templates): for each example, the positions in `ids` that take a
+   * row of the trainable prompt table instead of a token, and which row.
+   */
+  soft?: Array<Array<{ position: number; row: number }>>;
 }
 
 /**
- * Tokenizes examples for the encoder. A sentence pair is encoded as one joined sequence
- * (`text + ' ' + textB`), the simplest pair strategy; the two-tower strategy the architecture notes
- * recommend for sentence encoders comes with the template work.
+ * Tokenizes examples for the encoder. Without a template a sentence pair is encoded as one joined
+ * sequence (`text + ' ' + textB`) and clipped to `maxTokens`. With a template each example is
+ * rendered through it (`renderTokens`: only `|shorten` fields are cut, the template's own text and
+ * soft tokens never), and the soft-token positions are recorded in `soft`.
+ * @throws PandaError `PROMPT_TOO_LONG` when a template's fixed parts alone exceed `maxTokens`.
  */
-export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[], maxTokens: number): EncodedSet {
+export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[], maxTokens: number, rendering?: TemplateRendering): EncodedSet {
+  if (rendering) {
+    let cut = 0;
+    const rendered = examples.map((e) => {
+      const r = renderTokens(rendering.template, e, { tokenizer, maxLength: maxTokens, layout: rendering.layout });
+      if (r.truncated > 0) cut++;
+      return r.ids.length === 0 ? { ...r, ids: [tokenizer.padId] } : r;
+    });
+    return {
+      ids: rendered.map((r) => r.ids),
+      labels: examples.map((e) => e.label),
+      exampleIds: examples.map((e) => e.id),
+      truncated: cut,
+      ...(rendering.layout.rows > 0 ? { soft: rendered.map((r) => r.soft) } : {}),
+    };
+  }
   let truncated = 0;
   const ids = examples.map((e) => {
     const t = tokenizer.encode(e.textB === undefined ? e.text : `${e.text} ${e.textB}`);
@@ -55,16 +84,23 @@ export function orderedBatches(lengths: readonly number[], batchSize: number, so
 
 /**
  * Pads a batch to its own longest row (dynamic padding).
- * @returns ids int32 [B, T] and mask float32 [B, T]; the caller owns both.
+ * @returns ids int32 [B, T], mask float32 [B, T] and, for a set with template soft tokens, `soft`
+ *   int32 [B, T] (the prompt-table row at each soft position, −1 elsewhere); the caller owns them.
  */
-export function padBatch(set: EncodedSet, rows: readonly number[], padId: number): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
+export function padBatch(set: EncodedSet, rows: readonly number[], padId: number): { ids: tf.Tensor2D; mask: tf.Tensor2D; soft?: tf.Tensor2D } {
   const t = Math.max(...rows.map((r) => set.ids[r]!.length));
   const ids = new Int32Array(rows.length * t).fill(padId);
   const mask = new Float32Array(rows.length * t);
+  const soft = set.soft ? new Int32Array(rows.length * t).fill(-1) : undefined;
   rows.forEach((r, b) => {
     const row = set.ids[r]!;
     ids.set(row, b * t);
     mask.fill(1, b * t, b * t + row.length);
+    if (soft) for (const s of set.soft![r]!) soft[b * t + s.position] = s.row;
   });
-  return { ids: tf.tensor2d(ids, [rows.length, t], 'int32'), mask: tf.tensor2d(mask, [rows.length, t]) };
+  return {
+    ids: tf.tensor2d(ids, [rows.length, t], 'int32'),
+    mask: tf.tensor2d(mask, [rows.length, t]),
+    ...(soft ? { soft: tf.tensor2d(soft, [rows.length, t], 'int32') } : {}),
+  };
 }

@@ -1,7 +1,25 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LinearHead, SentenceEncoder } from '@panda/backbones';
-import { accuracy } from '@panda/datasets';
+import { accuracy, pearsonAndSpearman } from '@panda/datasets';
 import { orderedBatches, padBatch, type EncodedSet } from '../data/batches.js';
+
+/** What a run trains its head for: C-way classification, or one real-valued output (STS-B). */
+export type Objective = 'classification' | 'regression';
+
+/** The dev/test score of each objective: accuracy, or GLUE's STS-B score (mean of Pearson and Spearman). */
+export type ScoreMetric = 'accuracy' | 'pearson_and_spearman';
+
+export function scoreMetricOf(objective: Objective): ScoreMetric {
+  return objective === 'regression' ? 'pearson_and_spearman' : 'accuracy';
+}
+
+/** A set scored by a head: the score of the objective's metric and every prediction (class index or value). */
+export interface SetScore {
+  metric: ScoreMetric;
+  /** Accuracy, or mean(Pearson, Spearman); NaN when the correlation is undefined (constant predictions). */
+  score: number;
+  predictions: number[];
+}
 
 /**
  * Sentence embeddings of a whole set, with an optional prompt, batched by length.
@@ -14,8 +32,8 @@ export function embedSet(encoder: SentenceEncoder, set: EncodedSet, padId: numbe
   for (const rows of batches) {
     parts.push(
       tf.tidy(() => {
-        const { ids, mask } = padBatch(set, rows, padId);
-        return encoder.forward({ ids, mask, ...(prompt ? { prompt } : {}) }).embedding; // [b, hidden]
+        const { ids, mask, soft } = padBatch(set, rows, padId);
+        return encoder.forward({ ids, mask, ...(prompt && soft ? { soft: { rows: prompt, index: soft } } : prompt ? { prompt } : {}) }).embedding; // [b, hidden]
       }),
     );
     order.push(...rows);
@@ -29,19 +47,26 @@ export function embedSet(encoder: SentenceEncoder, set: EncodedSet, padId: numbe
   });
 }
 
-/** Predicted classes and accuracy of `head` on features [N, hidden]. */
-export function scoreFeatures(head: LinearHead, features: tf.Tensor2D, labels: readonly number[]): { accuracy: number; predictions: number[] } {
-  const predicted = tf.tidy(() => tf.argMax(head.apply(features), 1)); // [N]
-  const predictions = Array.from(predicted.dataSync() as Int32Array);
-  predicted.dispose();
-  return { accuracy: accuracy(predictions, labels), predictions };
+/**
+ * Scores `head` on features [N, hidden]: predicted classes and accuracy (classification), or the
+ * head's single output and mean(Pearson, Spearman) against the targets (regression).
+ */
+export function scoreFeatures(head: LinearHead, features: tf.Tensor2D, labels: readonly number[], objective: Objective = 'classification'): SetScore {
+  const out = tf.tidy(() => {
+    const logits = head.apply(features); // [N, C]
+    return objective === 'regression' ? tf.reshape(logits, [-1]) : tf.argMax(logits, 1); // [N]
+  });
+  const predictions = Array.from(out.dataSync());
+  out.dispose();
+  const metric = scoreMetricOf(objective);
+  return { metric, score: metric === 'accuracy' ? accuracy(predictions, labels) : pearsonAndSpearman(predictions, labels), predictions };
 }
 
-/** Accuracy of prompt + head on a set. */
-export function evaluateSet(encoder: SentenceEncoder, head: LinearHead, set: EncodedSet, padId: number, batchSize: number, prompt?: tf.Tensor2D): { accuracy: number; predictions: number[] } {
+/** Score of prompt + head on a set (see {@link scoreFeatures}). */
+export function evaluateSet(encoder: SentenceEncoder, head: LinearHead, set: EncodedSet, padId: number, batchSize: number, prompt?: tf.Tensor2D, objective: Objective = 'classification'): SetScore {
   const features = embedSet(encoder, set, padId, batchSize, prompt);
   try {
-    return scoreFeatures(head, features, set.labels);
+    return scoreFeatures(head, features, set.labels, objective);
   } finally {
     features.dispose();
   }

@@ -12,14 +12,20 @@ export const adapterConfigSchema = z
     formatVersion: z.literal(RUN_FORMAT_VERSION),
     backbone: z.string(),
     task: z.string(),
-    labels: z.array(z.string()).min(1),
+    /** Class names; empty for a regression run. */
+    labels: z.array(z.string()),
     method: z.enum(['prompt-tuning', 'deep-prompt-tuning', 'model-tuning', 'linear-probe']),
+    /** Runs written before regression existed have no objective: classification. */
+    objective: z.enum(['classification', 'regression']).default('classification'),
+    /** The template inputs were rendered through, when the run used one. */
+    template: z.string().optional(),
     promptLength: z.number().int().min(0),
     prefix: z.record(z.string(), z.unknown()).optional(),
     trainableParams: z.number().int().min(0),
     tensors: z.record(z.string(), z.array(z.number().int().min(0))),
   })
-  .passthrough();
+  .passthrough()
+  .refine((c) => c.objective === 'regression' || c.labels.length > 0, { message: 'a classification run lists at least one label', path: ['labels'] });
 
 export type AdapterConfig = z.infer<typeof adapterConfigSchema>;
 

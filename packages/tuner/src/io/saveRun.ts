@@ -25,7 +25,11 @@ export async function saveRun(
     task: extra.task,
     labels: extra.labels,
     method: result.config.method,
-    promptLength: result.config.method === 'prompt-tuning' || result.config.method === 'deep-prompt-tuning' ? result.config.promptLength : 0,
+    objective: result.objective,
+    // Rows of the trained prompt table: the template's soft rows when the template has any.
+    promptLength: result.config.method === 'prompt-tuning' ? (result.weights.prompt?.shape[0] ?? result.config.promptLength) : result.config.method === 'deep-prompt-tuning' ? result.config.promptLength : 0,
+    // A template run: every input is rendered through it (and its soft tokens take the prompt rows).
+    ...(result.config.template !== undefined ? { template: result.config.template } : {}),
     // Deep prompts: the P-tuning v2 table layout (slot 2l = layer l's keys, 2l+1 its values).
     ...(result.prefix ? { prefix: result.prefix } : {}),
     trainableParams: result.trainableParams,

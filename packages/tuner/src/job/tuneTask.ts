@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PandaError, silent, type ProgressListener } from '@panda/core';
 import { join } from 'node:path';
 import { loadUseLite, type Backbone } from '@panda/backbones';
-import { asClassification, resolveDataDir, type LoadContext, type SplitName, type TaskDefinition } from '@panda/datasets';
+import { asTrainable, resolveDataDir, type LoadContext, type SplitName, type TaskDefinition } from '@panda/datasets';
 import type { TuneConfigInput } from '../config.js';
 import { tune, type TuneResult } from '../train/tune.js';
 import { saveRun } from '../io/saveRun.js';
@@ -56,11 +56,10 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
   if (options.checkpointEverySteps && !options.outDir) {
     throw new PandaError('CONFIG_INVALID', 'checkpoints need an output folder (--out)');
   }
-  if (options.task.type === 'regression') {
-    throw new PandaError('CONFIG_INVALID', `task '${options.task.name}' is a regression task; the tuner trains classification heads for now`);
-  }
-  // Span and multiple-choice tasks are tuned as text-pair classification (a fixed, documented serialisation).
-  const task = asClassification(options.task);
+  // Regression tasks (STS-B) train a one-output head; span and multiple-choice tasks are tuned as
+  // text-pair classification (a fixed, documented serialisation).
+  const task = asTrainable(options.task);
+  const objective = task.type === 'regression' ? 'regression' : 'classification';
   if (task !== options.task) onProgress({ type: 'log', message: `${options.task.name} is a ${options.task.type} task: tuned as text-pair classification (see asClassification)` });
   const context: LoadContext = { dataDir: resolveDataDir(options.dataDir), skipBadRows: options.skipBadRows ?? false };
   const wantTest = (options.evaluateTest ?? true) && task.splits.includes('test');
@@ -97,7 +96,7 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
           }
         : {}),
       backbone,
-      data: { train: train.examples, dev: dev.examples, ...(test ? { test: test.examples } : {}), labels: task.labels },
+      data: { train: train.examples, dev: dev.examples, ...(test ? { test: test.examples } : {}), labels: task.labels, objective },
       ...(options.config ? { config: options.config } : {}),
       onProgress,
       ...(options.signal ? { signal: options.signal } : {}),

@@ -126,7 +126,7 @@ describe('early stopping', () => {
     const r = await tune({ backbone, data: { train, dev, labels }, config: { ...base, epochs: 30, lr: 1e-6, headLr: 1e-6, evalEverySteps: 1, earlyStoppingPatience: 2 } });
     expect(r.stoppedEarly).toBe(true);
     expect(r.steps).toBeLessThan(30 * 5);
-    const accs = r.history.map((h) => h.devAccuracy);
+    const accs = r.history.map((h) => h.devScore);
     expect(Math.max(...accs)).toBe(r.metrics.devAccuracy);
     tf.dispose(r.weights);
   });

@@ -16,23 +16,30 @@ import { tuneConfigSchema, type TuneConfig, type TuneConfigInput } from '../conf
 import { AdamW, clipByGlobalNorm, type NamedParam, type ParamGroup } from '../optim/adamW.js';
 import { scheduleValue } from '../optim/schedules.js';
 import { encodeExamples, epochBatches, orderedBatches, padBatch, type EncodedSet } from '../data/batches.js';
-import { embedSet, evaluateSet, scoreFeatures } from '../eval/evaluate.js';
+import { embedSet, evaluateSet, scoreFeatures, scoreMetricOf, type Objective, type ScoreMetric } from '../eval/evaluate.js';
 import { fingerprint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.js';
-import { crossEntropy } from './loss.js';
+import { crossEntropy, meanSquaredError } from './loss.js';
 import { accumulateGradients } from './accumulate.js';
 import { distillConfigSchema, type DistillConfig, type DistillConfigInput } from '../distill/config.js';
 import { Teacher, type TeacherSpec } from '../distill/teacher.js';
 import { kdLoss } from '../distill/kdLoss.js';
 import { betaAt } from '../distill/betaSchedule.js';
 import { tensorDigest } from '../distill/digest.js';
+import { Template, initialSoftRows, softLayout } from '@panda/templates';
 
 export interface TuneData {
   train: readonly Example[];
   dev: readonly Example[];
   /** Optional held-out set scored once with the best-dev weights. */
   test?: readonly Example[];
-  /** Class names, in label-index order. */
+  /** Class names, in label-index order (classification; ignored for regression). */
   labels: readonly string[];
+  /**
+   * `classification` (default): `label` is a class index, cross-entropy, dev accuracy.
+   * `regression` (STS-B): `label` is the target value, a one-output head, mean squared error, and
+   * dev/test scored by the mean of Pearson and Spearman (GLUE's STS-B score).
+   */
+  objective?: Objective;
 }
 
 export interface CheckpointOptions {
@@ -69,7 +76,8 @@ export interface TuneOptions {
 export interface EvalPoint {
   step: number;
   epoch: number;
-  devAccuracy: number;
+  /** Dev score of the run's metric (accuracy, or mean(Pearson, Spearman) for regression). */
+  devScore: number;
   trainLoss: number | null;
 }
 
@@ -78,8 +86,16 @@ export interface TuneResult {
   backboneId: string;
   /** SHA-256 of the backbone's weight files, when the backbone provides it. */
   backboneHash?: string;
-  /** Best dev accuracy and, if a test set was given, test accuracy of those weights. */
-  metrics: { devAccuracy: number; testAccuracy?: number; bestStep: number };
+  /**
+   * Best dev score and, if a test set was given, the test score of those weights, in `metric`
+   * (accuracy for classification, mean(Pearson, Spearman) for regression). `devAccuracy` and
+   * `testAccuracy` repeat them for classification runs only.
+   */
+  metrics: { metric: ScoreMetric; devScore: number; testScore?: number; devAccuracy?: number; testAccuracy?: number; bestStep: number };
+  /** What the head was trained for. */
+  objective: Objective;
+  /** The template every input was rendered through, and how many prompt rows its soft tokens take (0: rows went in front). */
+  template?: { source: string; softRows: number };
   history: EvalPoint[];
   steps: number;
   /** Step the run resumed from (0 for a fresh run). */
@@ -160,6 +176,22 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const useDeep = config.method === 'deep-prompt-tuning';
   const useModel = config.method === 'model-tuning';
   const useProbe = config.method === 'linear-probe';
+  const objective: Objective = data.objective ?? 'classification';
+  const regression = objective === 'regression';
+  const metric = scoreMetricOf(objective);
+  // A template renders every example; its soft tokens (if any) are the prompt table of prompt tuning.
+  const template = config.template !== undefined ? Template.parse(config.template) : undefined;
+  const layout = template ? softLayout(template, tokenizer) : undefined;
+  const templateSoft = layout !== undefined && layout.rows > 0;
+  if (templateSoft && !usePrompt) {
+    throw new PandaError('CONFIG_INVALID', `the template has ${layout.rows} soft token row(s); soft tokens inside a template train with prompt-tuning, not ${config.method} (write the template without {soft} for this method)`);
+  }
+  if (templateSoft && !encoder.softTokens) {
+    throw new PandaError('CONFIG_INVALID', `backbone ${backbone.id} cannot take soft tokens inside the text; use a template without {soft} (the prompt rows then go in front)`);
+  }
+  if (templateSoft && options.distill) {
+    throw new PandaError('CONFIG_INVALID', 'distillation with soft tokens inside a template is not supported: teachers run with prompt rows in front');
+  }
   if (useDeep && !encoder.prefixLayout) {
     throw new PandaError('CONFIG_INVALID', `backbone ${backbone.id} has no per-layer key/value injection point: deep-prompt-tuning is not available on it`);
   }
@@ -168,13 +200,19 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   }
   // Positions the trained rows take from the text: a soft prompt's, a prefix's only where the model
   // gives prefix rows position ids (Hugging Face's offset); USE-Lite's prefix takes none.
-  const promptLength = usePrompt || (useDeep && encoder.prefixLayout?.takesPositions) ? config.promptLength : 0;
+  // With template soft tokens, the template places every prompt row itself (nothing goes in front).
+  const promptLength = templateSoft ? 0 : usePrompt || (useDeep && encoder.prefixLayout?.takesPositions) ? config.promptLength : 0;
   if (promptLength >= encoder.maxPositions) {
     throw new PandaError('PROMPT_TOO_LONG', `a prompt of ${promptLength} rows leaves no room for text in the model's ${encoder.maxPositions} positions`);
   }
   if (data.train.length === 0) throw new PandaError('CONFIG_INVALID', 'the training set is empty');
   if (data.dev.length === 0) throw new PandaError('CONFIG_INVALID', 'the dev set is empty');
   for (const [split, xs] of [['train', data.train], ['dev', data.dev], ['test', data.test ?? []]] as const) {
+    if (regression) {
+      const bad = xs.find((e) => !Number.isFinite(e.label));
+      if (bad) throw new PandaError('LABEL_UNKNOWN', `${split} example ${bad.id} has target ${bad.label}; a regression target must be a finite number`);
+      continue;
+    }
     const bad = xs.find((e) => !Number.isInteger(e.label) || e.label < 0 || e.label >= data.labels.length);
     if (bad) throw new PandaError('LABEL_UNKNOWN', `${split} example ${bad.id} has label ${bad.label}, outside the ${data.labels.length} classes (${data.labels.join(', ')})`);
   }
@@ -185,12 +223,25 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const maxTokens = Math.min(encoder.maxPositions - promptLength, config.maxSeqLength ?? Number.POSITIVE_INFINITY);
   const trainExamples = config.maxTrainExamples ? sample(data.train, config.maxTrainExamples, `${config.seed}/train`) : [...data.train];
   const devExamples = config.maxEvalExamples ? sample(data.dev, config.maxEvalExamples, `${config.seed}/dev`) : [...data.dev];
-  const train = encodeExamples(tokenizer, trainExamples, maxTokens);
-  const dev = encodeExamples(tokenizer, devExamples, maxTokens);
-  const test = data.test ? encodeExamples(tokenizer, data.test, maxTokens) : undefined;
-  const runFingerprintBase = { config: fingerprintConfig(config), backbone: backbone.id, labels: data.labels, train: train.exampleIds, dev: dev.exampleIds };
+  const rendering = template ? { template, layout: layout! } : undefined;
+  const train = encodeExamples(tokenizer, trainExamples, maxTokens, rendering);
+  const dev = encodeExamples(tokenizer, devExamples, maxTokens, rendering);
+  const test = data.test ? encodeExamples(tokenizer, data.test, maxTokens, rendering) : undefined;
+  const runFingerprintBase = {
+    config: fingerprintConfig(config),
+    backbone: backbone.id,
+    labels: data.labels,
+    ...(regression ? { objective } : {}),
+    train: train.exampleIds,
+    dev: dev.exampleIds,
+  };
 
-  const head = new LinearHead(encoder.hidden, data.labels.length, rng.fork('head'));
+  const outputs = regression ? 1 : data.labels.length;
+  if (!regression && outputs < 1) throw new PandaError('CONFIG_INVALID', 'a classification run needs at least one label');
+  const head = new LinearHead(encoder.hidden, outputs, rng.fork('head'));
+  // Regression: the bias starts at the mean training target, so the first steps fit the shape of the
+  // scores rather than their offset (STS-B targets lie in 0–5).
+  if (regression) tf.tidy(() => head.bias.assign(tf.tensor1d([trainExamples.reduce((a, e) => a + e.label, 0) / trainExamples.length])));
   let prompt: SoftPrompt | undefined;
   let prefix: DeepPrefix | undefined;
   let prefixInfo: PrefixInfo | undefined;
@@ -200,9 +251,14 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     if (usePrompt) {
       const table = backbone.tokenInputTable();
       try {
-        prompt = new SoftPrompt({ length: promptLength, width: encoder.embedDim, init: config.promptInit, rng: rng.fork('prompt'), tokenTable: table, sampleIds: backbone.sampleIds });
+        prompt = new SoftPrompt({ length: templateSoft ? layout.rows : promptLength, width: encoder.embedDim, init: config.promptInit, rng: rng.fork('prompt'), tokenTable: table, sampleIds: backbone.sampleIds });
       } finally {
         table.dispose();
+      }
+      // Template soft tokens start from their init words (others from random vocabulary rows).
+      if (templateSoft) {
+        const rows = await initialSoftRows(layout, backbone, { seed: `${config.seed}/template-soft` });
+        tf.tidy(() => prompt!.rows.assign(tf.tensor2d(rows.map((r) => Array.from(r)))));
       }
     }
     if (useDeep) {
@@ -273,7 +329,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const distillConfig = options.distill ? distillConfigSchema.parse(options.distill.config ?? {}) : undefined;
   const teachers: Teacher[] = [];
   try {
-    for (const spec of options.distill?.teachers ?? []) teachers.push(new Teacher(spec, encoder, data.labels.length, { dropoutOn: distillConfig!.teacherDropout }));
+    for (const spec of options.distill?.teachers ?? []) teachers.push(new Teacher(spec, encoder, outputs, { dropoutOn: distillConfig!.teacherDropout }));
   } catch (err) {
     for (const t of teachers) t.dispose();
     disposeAll();
@@ -401,17 +457,18 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
 
     /** Evaluates on dev; returns true when early stopping says to stop. */
     const evaluateDev = (epoch: number): boolean => {
-      const devAccuracy = cached
-        ? scoreFeatures(head, cached.dev, dev.labels).accuracy
-        : withEvalEncoder((e) => evaluateSet(e, head, dev, tokenizer.padId, config.evalBatchSize, prompt?.rows).accuracy);
-      const point = { step, epoch, devAccuracy, trainLoss: lossCount ? lossSum / lossCount : null };
+      const devScore = cached
+        ? scoreFeatures(head, cached.dev, dev.labels, objective).score
+        : withEvalEncoder((e) => evaluateSet(e, head, dev, tokenizer.padId, config.evalBatchSize, prompt?.rows, objective).score);
+      const point = { step, epoch, devScore, trainLoss: lossCount ? lossSum / lossCount : null };
       history.push(point);
       lossSum = 0;
       lossCount = 0;
-      onProgress({ type: 'eval', phase: 'train', epoch, metrics: { devAccuracy, trainLoss: point.trainLoss ?? Number.NaN, step } });
-      if (!best || devAccuracy > best.acc) {
+      onProgress({ type: 'eval', phase: 'train', epoch, metrics: { devScore, ...(regression ? {} : { devAccuracy: devScore }), trainLoss: point.trainLoss ?? Number.NaN, step } });
+      // An undefined correlation (constant predictions) never counts as an improvement.
+      if (!best || devScore > best.acc || (Number.isNaN(best.acc) && !Number.isNaN(devScore))) {
         if (best) tf.dispose(best.weights);
-        best = { acc: devAccuracy, step, weights: Object.fromEntries(params.map((p) => [p.key, tf.clone(p.variable)])) };
+        best = { acc: devScore, step, weights: Object.fromEntries(params.map((p) => [p.key, tf.clone(p.variable)])) };
         evalsWithoutImprovement = 0;
         return false;
       }
@@ -452,8 +509,8 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     if (!best) evaluateDev(0);
     const chosen = best!;
     for (const p of params) p.variable.assign(chosen.weights[p.key]!);
-    let testAccuracy: number | undefined;
-    if (test) testAccuracy = withEvalEncoder((e) => evaluateSet(e, head, test, tokenizer.padId, config.evalBatchSize, prompt?.rows).accuracy);
+    let testScore: number | undefined;
+    if (test) testScore = withEvalEncoder((e) => evaluateSet(e, head, test, tokenizer.padId, config.evalBatchSize, prompt?.rows, objective).score);
     // With reparameterisation the table a user loads is the folded one (the raw parameters are kept too).
     const weights = prefix?.projection ? { ...chosen.weights, prefix: prefix.fold() } : chosen.weights;
     const trainSeconds = trainMs / 1000;
@@ -461,7 +518,15 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       config,
       backboneId: backbone.id,
       ...(backbone.weightsHash ? { backboneHash: backbone.weightsHash } : {}),
-      metrics: { devAccuracy: chosen.acc, bestStep: chosen.step, ...(testAccuracy !== undefined ? { testAccuracy } : {}) },
+      metrics: {
+        metric,
+        devScore: chosen.acc,
+        ...(testScore !== undefined ? { testScore } : {}),
+        ...(regression ? {} : { devAccuracy: chosen.acc, ...(testScore !== undefined ? { testAccuracy: testScore } : {}) }),
+        bestStep: chosen.step,
+      },
+      objective,
+      ...(template ? { template: { source: template.source, softRows: layout!.rows } } : {}),
       history,
       steps: step,
       resumedFrom,
@@ -477,7 +542,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       ...(distillInfo ? { distill: distillInfo } : {}),
       weights,
     };
-    onProgress({ type: 'done', phase: 'train', metrics: { devAccuracy: chosen.acc, ...(testAccuracy !== undefined ? { testAccuracy } : {}) } });
+    onProgress({ type: 'done', phase: 'train', metrics: { devScore: chosen.acc, ...(testScore !== undefined ? { testScore } : {}), ...(regression ? {} : { devAccuracy: chosen.acc, ...(testScore !== undefined ? { testAccuracy: testScore } : {}) }) } });
     return result;
   } catch (err) {
     if (best) tf.dispose(best.weights);
@@ -509,13 +574,13 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
 
   /** Gradients (by parameter key) of weight · mean loss over `rows`. Call inside tf.tidy. */
   function microGrads(rows: number[], weight: number): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
-    const labels = tf.tensor1d(rows.map((r) => train.labels[r]!), 'int32'); // [b]
+    const labels = tf.tensor1d(rows.map((r) => train.labels[r]!), regression ? 'float32' : 'int32'); // [b]
     let features: () => tf.Tensor2D;
     if (cached) {
       const idx = tf.tensor1d(rows, 'int32');
       features = () => tf.gather(cached.train, idx) as tf.Tensor2D; // [b, hidden]
     } else {
-      const { ids, mask } = padBatch(train, rows, tokenizer.padId); // [b, T]
+      const { ids, mask, soft } = padBatch(train, rows, tokenizer.padId); // [b, T]
       if (prefix) {
         // One dropout seed per example, from (run seed, step, example index): the same masks for
         // any split into micro-batches and after a resume.
@@ -526,7 +591,10 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
         const t = tunable;
         features = () => t.forward({ ids, mask }).embedding; // [b, hidden]
       } else {
-        features = () => encoder.forward({ ids, mask, prompt: prompt!.rows }).embedding; // [b, hidden]
+        // Template soft tokens take their rows at their positions; otherwise the rows go in front.
+        features = soft
+          ? () => encoder.forward({ ids, mask, soft: { rows: prompt!.rows, index: soft } }).embedding // [b, hidden]
+          : () => encoder.forward({ ids, mask, prompt: prompt!.rows }).embedding; // [b, hidden]
       }
     }
     // Distillation targets: constants for this step, computed outside the gradient. [b, C] each
@@ -544,7 +612,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const epochProgress = step / Math.max(1, Math.ceil(train.ids.length / config.batchSize));
     const loss = (): tf.Scalar => {
       const logits = head.apply(features()); // [b, C]
-      let total = crossEntropy(logits, labels); // []
+      let total = regression ? meanSquaredError(logits, labels) : crossEntropy(logits, labels); // []
       if (distillConfig && teachers.length) {
         const terms = teachers.map((t, j) => tf.mul(kdLoss(logits, targets[j]!, distillConfig.kdNorm, fullBatch), betaAt(distillConfig.betaSchedule, t.beta, epochProgress, config.epochs)));
         total = tf.add(total, tf.mul(tf.div(tf.addN(terms), teachers.length), distillConfig.lambda)) as tf.Scalar;
