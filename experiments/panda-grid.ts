@@ -26,8 +26,8 @@ const spec: GridSpecInput = values.smoke
       ...(values.workers ? { workers: Number(values.workers) } : {}),
     }
   : {
-      // The paper's targets that ../shared/data holds, except STS-B (regression: no classification head yet).
-      targets: ['cb', 'copa', 'wsc', 'rte', 'wic', 'cola', 'mrpc'],
+      // The paper's targets that ../shared/data holds (STS-B: a one-output regression head, scored by mean(Pearson, Spearman)).
+      targets: ['cb', 'copa', 'wsc', 'rte', 'wic', 'cola', 'mrpc', 'stsb'],
       sources: ['sst2', 'mr', 'agnews', 'qnli', 'qqp', 'cola', 'mrpc', 'rte'],
       tuning: { method: 'deep-prompt-tuning', promptLength: 8, lr: 0.01, ...caps },
       modelTuning: { modelLr: 1e-4 },

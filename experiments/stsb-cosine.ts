@@ -1,0 +1,46 @@
+/**
+ * A reference point for the grid's STS-B column: USE-Lite zero-shot, each sentence embedded on its
+ * own and scored by the cosine of the two embeddings (the two-tower use the model was trained for),
+ * against the gold scores, on the grid's dev sample (seed `42/dev`, 100 rows) and on all of dev.
+ * The grid's runs instead join the pair into one sequence and train a linear head on it.
+ *
+ *   node --conditions=@panda/source --import tsx experiments/stsb-cosine.ts [--seed 42] [--dev 100]
+ */
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@panda/runtime';
+import { loadUseLite } from '@panda/backbones';
+import { getTask, pearson, pearsonAndSpearman, resolveDataDir, sample, spearman, type Example } from '@panda/datasets';
+import { embedSet, encodeExamples } from '@panda/tuner';
+
+const { values } = parseArgs({ options: { seed: { type: 'string', default: '42' }, dev: { type: 'string', default: '100' } } });
+await initBackend();
+const backbone = await loadUseLite();
+const dev = (await getTask('stsb').load('dev', { dataDir: resolveDataDir() })).examples;
+
+function score(xs: readonly Example[]): { pearson: number; spearman: number; combined: number } {
+  const embed = (texts: string[]): Float32Array => {
+    const set = encodeExamples(backbone.tokenizer, texts.map((text, i) => ({ id: String(i), text, label: 0 })), backbone.encoder.maxPositions);
+    const e = embedSet(backbone.encoder, set, backbone.tokenizer.padId, 64); // [N, 512], unit rows
+    const out = e.dataSync() as Float32Array;
+    e.dispose();
+    return out;
+  };
+  const a = embed(xs.map((x) => x.text));
+  const b = embed(xs.map((x) => x.textB!));
+  const d = 512;
+  const cos = xs.map((_, i) => {
+    let dot = 0;
+    for (let k = 0; k < d; k++) dot += a[i * d + k]! * b[i * d + k]!;
+    return dot;
+  });
+  const gold = xs.map((x) => x.label);
+  return { pearson: pearson(cos, gold), spearman: spearman(cos, gold), combined: pearsonAndSpearman(cos, gold) };
+}
+
+const picked = sample(dev, Number(values.dev), `${values.seed}/dev`);
+const f = (r: ReturnType<typeof score>) => `Pearson ${(r.pearson * 100).toFixed(1)}, Spearman ${(r.spearman * 100).toFixed(1)}, mean ${(r.combined * 100).toFixed(1)}`;
+console.log(`STS-B dev sample (${picked.length} rows, seed ${values.seed}/dev): ${f(score(picked))}`);
+console.log(`STS-B dev, all ${dev.length} rows: ${f(score(dev))}`);
+console.log(`tensors left: ${tf.memory().numTensors}`);
+backbone.dispose();
