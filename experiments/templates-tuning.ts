@@ -1,8 +1,12 @@
 /**
  * Prompt tuning started from the best zero-shot template vs from the plain input (USE-Lite, same
- * seeds, same sampled training rows). The current tuner prepends m soft rows to the token sequence,
- * so "started from the template" means each example's text is first rendered through the template
- * (hard text, the mask left empty) and the soft rows stay in front of it.
+ * seeds, same sampled training rows). Three arms:
+ * - plain: the raw text, m soft rows in front;
+ * - template: each example rendered through the template (hard text, the mask left empty), m soft
+ *   rows in front;
+ * - mixed: the tuner's `template` option with `{soft:m}` first and every word of the template turned
+ *   into soft tokens initialised from those words (`{soft:"In summary, this is"}`), so the template's
+ *   own text trains where it stands.
  *
  *   node --conditions=@panda/source --import tsx experiments/templates-tuning.ts --task sst2 --train 256 --epochs 5 --seeds 1,2,3 --out docs/results/templates-tuning.json
  */
@@ -52,7 +56,22 @@ const dev = sample(devAll!, Number(values.dev), 'templates-dev');
 const render = (xs: readonly Example[]): Example[] => xs.map(({ textB: _b, ...x }) => ({ ...x, text: renderText(template, { ...x, ...(_b !== undefined ? { textB: _b } : {}) }, { mask: '' }) }));
 console.log(`example: ${render(dev.slice(0, 1))[0]!.text}`);
 
-const arms = { plain: { train: train!, dev, test }, template: { train: render(train!), dev: render(dev), test: test ? render(test) : undefined } };
+// The mixed template: m soft rows first, then the template with each piece of its text made a soft
+// token initialised from that text (fields and the mask stay as they are).
+const m = Number(values['prompt-length']);
+const mixed = Template.fromAst({
+  nodes: [
+    { kind: 'soft', id: null, count: m, init: null },
+    ...template.ast.nodes.map((n) => (n.kind === 'text' && /\p{L}/u.test(n.value) ? { kind: 'soft' as const, id: null, count: null, init: n.value.trim() } : n)),
+  ],
+});
+console.log(`mixed template: ${mixed.source}`);
+
+const arms: Record<string, { train: Example[]; dev: Example[]; test: Example[] | undefined; template?: string }> = {
+  plain: { train: train!, dev, test },
+  template: { train: render(train!), dev: render(dev), test: test ? render(test) : undefined },
+  mixed: { train: train!, dev, test, template: mixed.source },
+};
 const runs: Array<Record<string, unknown>> = [];
 for (const seed of values.seeds!.split(',').map(Number)) {
   for (const [arm, data] of Object.entries(arms)) {
@@ -60,12 +79,12 @@ for (const seed of values.seeds!.split(',').map(Number)) {
     const r = await tune({
       backbone,
       data: { train: data.train, dev: data.dev, ...(data.test ? { test: data.test } : {}), labels: task.labels },
-      config: { method: 'prompt-tuning', seed, epochs: Number(values.epochs), maxTrainExamples: Number(values.train), promptLength: Number(values['prompt-length']) },
+      config: { method: 'prompt-tuning', seed, epochs: Number(values.epochs), maxTrainExamples: Number(values.train), promptLength: m, ...(data.template ? { template: data.template } : {}) },
     });
     tf.dispose(r.weights);
     const wall = (performance.now() - t0) / 1000;
-    runs.push({ arm, seed, devAccuracy: r.metrics.devAccuracy, testAccuracy: r.metrics.testAccuracy, bestStep: r.metrics.bestStep, steps: r.steps, stepsPerSecond: r.stepsPerSecond, truncated: r.truncated, wallSeconds: wall, history: r.history });
-    console.log(`${arm.padEnd(8)} seed ${seed}: dev ${(r.metrics.devAccuracy * 100).toFixed(1)} %, test ${r.metrics.testAccuracy !== undefined ? (r.metrics.testAccuracy * 100).toFixed(1) : '-'} %, ${r.steps} steps at ${r.stepsPerSecond.toFixed(2)}/s, ${wall.toFixed(0)} s`);
+    runs.push({ arm, seed, devAccuracy: r.metrics.devAccuracy, testAccuracy: r.metrics.testAccuracy, trainableParams: r.trainableParams, bestStep: r.metrics.bestStep, steps: r.steps, stepsPerSecond: r.stepsPerSecond, truncated: r.truncated, wallSeconds: wall, history: r.history });
+    console.log(`${arm.padEnd(8)} seed ${seed}: dev ${(r.metrics.devScore * 100).toFixed(1)} %, test ${r.metrics.testAccuracy !== undefined ? (r.metrics.testAccuracy * 100).toFixed(1) : '-'} %, ${r.steps} steps at ${r.stepsPerSecond.toFixed(2)}/s, ${wall.toFixed(0)} s`);
   }
 }
 const stats = (xs: number[]): { mean: number; sd: number } => {
@@ -83,5 +102,5 @@ for (const arm of Object.keys(arms)) {
   console.log(`| ${arm} | ${f(d)} | ${t ? f(t) : '-'} | ${mine.map((r) => `${((r.devAccuracy as number) * 100).toFixed(1)} / ${r.testAccuracy !== undefined ? ((r.testAccuracy as number) * 100).toFixed(1) : '-'}`).join(', ')} |`);
 }
 await mkdir(dirname(values.out!), { recursive: true });
-await writeFile(values.out!, `${JSON.stringify({ backend: backend.name, model: backbone.id, task: values.task, template: template.source, options: values, summary, runs }, null, 2)}\n`);
+await writeFile(values.out!, `${JSON.stringify({ backend: backend.name, model: backbone.id, task: values.task, template: template.source, mixedTemplate: mixed.source, options: values, summary, runs }, null, 2)}\n`);
 backbone.dispose();
