@@ -4,7 +4,7 @@
  * the report (CSV, markdown tables, heatmaps, metric correlations).
  *
  *   node --conditions=@panda/source --import tsx experiments/panda-grid.ts --dir experiments/results/panda-grid [--smoke]
- *     [--targets cb,copa,...] [--sources sst2,...] [--methods pot,panda,...] [--report-only]
+ *     [--targets cb,copa,...] [--sources sst2,...] [--methods pot,panda,...] [--pair-encoding joined|two-tower] [--report-only]
  *
  * Rerunning the same command resumes: finished runs are kept, only missing ones run. --targets,
  * --sources and --methods run a part of the grid (the runs' settings stay the same, so the parts
@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { runGrid, writeGridReport, type GridSpecInput } from '@panda/transfer';
 
-const { values } = parseArgs({ options: { dir: { type: 'string', default: 'experiments/results/panda-grid' }, smoke: { type: 'boolean', default: false }, workers: { type: 'string' }, 'report-only': { type: 'boolean', default: false }, targets: { type: 'string' }, sources: { type: 'string' }, methods: { type: 'string' } } });
+const { values } = parseArgs({ options: { dir: { type: 'string', default: 'experiments/results/panda-grid' }, smoke: { type: 'boolean', default: false }, workers: { type: 'string' }, 'report-only': { type: 'boolean', default: false }, targets: { type: 'string' }, sources: { type: 'string' }, methods: { type: 'string' }, 'pair-encoding': { type: 'string', default: 'joined' } } });
 const list = (v: string | undefined) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
 
 const caps = { maxTrainExamples: 96, maxEvalExamples: 100, maxSeqLength: 64, epochs: 4, batchSize: 16 };
@@ -29,7 +29,7 @@ const spec: GridSpecInput = values.smoke
       // The paper's targets that ../shared/data holds (STS-B: a one-output regression head, scored by mean(Pearson, Spearman)).
       targets: ['cb', 'copa', 'wsc', 'rte', 'wic', 'cola', 'mrpc', 'stsb'],
       sources: ['sst2', 'mr', 'agnews', 'qnli', 'qqp', 'cola', 'mrpc', 'rte'],
-      tuning: { method: 'deep-prompt-tuning', promptLength: 8, lr: 0.01, ...caps },
+      tuning: { method: 'deep-prompt-tuning', promptLength: 8, lr: 0.01, ...caps, ...(values['pair-encoding'] === 'two-tower' ? { pairEncoding: 'two-tower' as const } : {}) },
       modelTuning: { modelLr: 1e-4 },
       // The released PANDA script trains the student at 7e-3 where PT/PoT use 1e-2.
       panda: { lr: 0.007 },

@@ -42,6 +42,12 @@ export const tuneConfigSchema = z
     evalEverySteps: z.number().int().positive().optional().describe('evaluate on dev every N steps (default: at the end of each epoch)'),
     bucket: z.number().int().min(0).default(8).describe('group batches by length within windows of this many batches (0: plain shuffle)'),
     evalBatchSize: z.number().int().min(1).default(64).describe('examples per evaluation forward pass'),
+    pairEncoding: z
+      .enum(['joined', 'two-tower'])
+      .default('joined')
+      .describe(
+        "how a sentence pair reaches the encoder: 'joined' into one sequence (the cross-encoder input of the paper's BERT), or 'two-tower': each text encoded on its own through the same prompt and the head reading [u, v, |u - v|, u*v] (Sentence-BERT; what a sentence encoder such as USE-Lite is trained for)",
+      ),
     template: z
       .string()
       .min(1)

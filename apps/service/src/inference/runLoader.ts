@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
 import type { Backbone, SentenceEncoder, TrainableSentenceEncoder } from '@panda/backbones';
-import { adapterConfigSchema, encodeExamples, loadRun, padBatch, type AdapterConfig, type TemplateRendering } from '@panda/tuner';
+import { adapterConfigSchema, encodeExamples, loadRun, padBatch, pairFeatures, secondTower, type AdapterConfig, type TemplateRendering } from '@panda/tuner';
 import { Template, softLayout } from '@panda/templates';
 
 // The tuner reads a saved run (`loadRun`: files, schema, tensor shapes); this turns one into a
@@ -114,8 +114,9 @@ export class LoadedRun {
     const enc = backbone.encoder;
     const c = config.labels.length;
     const head = { kernel: config.tensors['head/kernel'], bias: config.tensors['head/bias'] };
-    if (c < 2 || !head.kernel || head.kernel.join() !== `${enc.hidden},${c}` || !head.bias || head.bias.join() !== `${c}`) {
-      throw new PandaError('SHAPE_MISMATCH', `run ${dir}: a classifier head must be [${enc.hidden}, ${c}] + [${c}] for ${c} labels, the config lists [${head.kernel}] + [${head.bias}]`);
+    const inputs = config.pairEncoding === 'two-tower' ? 4 * enc.hidden : enc.hidden;
+    if (c < 2 || !head.kernel || head.kernel.join() !== `${inputs},${c}` || !head.bias || head.bias.join() !== `${c}`) {
+      throw new PandaError('SHAPE_MISMATCH', `run ${dir}: a classifier head must be [${inputs}, ${c}] + [${c}] for ${c} labels, the config lists [${head.kernel}] + [${head.bias}]`);
     }
     if (config.method === 'prompt-tuning' && config.tensors.prompt?.join() !== `${config.promptLength},${enc.embedDim}`) {
       throw new PandaError('SHAPE_MISMATCH', `run ${dir}: a prompt-tuning run needs a prompt [${config.promptLength}, ${enc.embedDim}]`);
@@ -150,7 +151,9 @@ export class LoadedRun {
       inputs.map((x, i) => ({ id: String(i), text: x.text, ...(x.textB !== undefined ? { textB: x.textB } : {}), label: 0 })),
       maxTokens,
       this.rendering,
+      this.config.pairEncoding,
     );
+    const setB = secondTower(set);
     const prompt = this.#tensors.prompt as tf.Tensor2D | undefined;
     const prefix = this.#tensors.prefix as tf.Tensor2D | undefined;
     const kernel = this.#tensors['head/kernel'] as tf.Tensor2D;
@@ -159,15 +162,17 @@ export class LoadedRun {
     for (let start = 0; start < inputs.length; start += batchSize) {
       const rows = Array.from({ length: Math.min(batchSize, inputs.length - start) }, (_, i) => start + i);
       const probs = tf.tidy(() => {
-        const { ids, mask, soft } = padBatch(set, rows, tokenizer.padId); // [b, T]
         const usePrompt = this.config.method === 'prompt-tuning' && prompt;
-        const { embedding } = encoder.forward({
-          ids,
-          mask,
-          ...(usePrompt && soft ? { soft: { rows: prompt, index: soft } } : usePrompt ? { prompt } : {}),
-          ...(this.config.method === 'deep-prompt-tuning' && prefix ? { prefix } : {}),
-        }); // [b, hidden]
-        return tf.softmax(tf.add(tf.matMul(embedding, kernel), bias)); // [b, C]
+        const embed = (batch: { ids: tf.Tensor2D; mask: tf.Tensor2D; soft?: tf.Tensor2D }): tf.Tensor2D =>
+          encoder.forward({
+            ids: batch.ids,
+            mask: batch.mask,
+            ...(usePrompt && batch.soft ? { soft: { rows: prompt, index: batch.soft } } : usePrompt ? { prompt } : {}),
+            ...(this.config.method === 'deep-prompt-tuning' && prefix ? { prefix } : {}),
+          }).embedding; // [b, hidden]
+        const u = embed(padBatch(set, rows, tokenizer.padId)); // [b, hidden]
+        const features = setB ? pairFeatures(u, embed(padBatch(setB, rows, tokenizer.padId))) : u; // [b, hidden] or [b, 4·hidden]
+        return tf.softmax(tf.add(tf.matMul(features, kernel), bias)); // [b, C]
       });
       const values = probs.dataSync() as Float32Array;
       const c = this.labels.length;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@panda/core';
+import { PandaError, Rng } from '@panda/core';
 import type { Tokenizer } from '@panda/backbones';
 import type { Example } from '@panda/datasets';
 import { renderTokens, type SoftLayout, type Template } from '@panda/templates';
@@ -22,6 +22,28 @@ export interface EncodedSet {
    * row of the trainable prompt table instead of a token, and which row.
    */
   soft?: Array<Array<{ position: number; row: number }>>;
+  /**
+   * Two-tower pairs: each example's second text, tokenized on its own (`ids` then holds the first
+   * text alone). Absent for joined pairs and single-text tasks.
+   */
+  idsB?: number[][];
+}
+
+/**
+ * How a sentence pair reaches the encoder: `joined` into one sequence (`text + ' ' + textB`, the
+ * cross-encoder input of the paper's BERT), or `two-tower`: each text encoded on its own through the
+ * same prompt, the head reading [u, v, |u − v|, u·v] (Sentence-BERT's features).
+ */
+export type PairEncoding = 'joined' | 'two-tower';
+
+/**
+ * The two-tower view of a set: its second texts as the token rows (for {@link padBatch} and
+ * evaluation), or undefined when the set has no second texts.
+ */
+export function secondTower(set: EncodedSet): EncodedSet | undefined {
+  if (!set.idsB) return undefined;
+  const { idsB, soft: _soft, ...rest } = set;
+  return { ...rest, ids: idsB };
 }
 
 /**
@@ -31,7 +53,19 @@ export interface EncodedSet {
  * soft tokens never), and the soft-token positions are recorded in `soft`.
  * @throws PandaError `PROMPT_TOO_LONG` when a template's fixed parts alone exceed `maxTokens`.
  */
-export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[], maxTokens: number, rendering?: TemplateRendering): EncodedSet {
+export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[], maxTokens: number, rendering?: TemplateRendering, pairs: PairEncoding = 'joined'): EncodedSet {
+  if (pairs === 'two-tower' && examples.some((e) => e.textB !== undefined)) {
+    if (rendering) throw new PandaError('CONFIG_INVALID', 'two-tower pairs and a template cannot be combined: a template renders the whole pair into one sequence');
+    let truncated = 0;
+    const tokens = (text: string): number[] => {
+      const t = tokenizer.encode(text);
+      if (t.length > maxTokens) truncated++;
+      return t.length === 0 ? [tokenizer.padId] : t.slice(0, maxTokens);
+    };
+    const ids = examples.map((e) => tokens(e.text));
+    const idsB = examples.map((e) => tokens(e.textB ?? ''));
+    return { ids, idsB, labels: examples.map((e) => e.label), exampleIds: examples.map((e) => e.id), truncated };
+  }
   if (rendering) {
     let cut = 0;
     const rendered = examples.map((e) => {

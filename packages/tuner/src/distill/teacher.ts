@@ -1,6 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
 import { prefixDropout, type SentenceEncoder } from '@panda/backbones';
+import { pairFeatures } from '../eval/evaluate.js';
+
+/** A padded batch for a teacher: the tokens, and for two-tower pairs the second texts' tokens. */
+export interface TeacherBatch {
+  ids: tf.Tensor2D; // int32 [b, T]
+  mask: tf.Tensor2D; // float32 [b, T]
+  idsB?: tf.Tensor2D; // int32 [b, T']
+  maskB?: tf.Tensor2D; // float32 [b, T']
+}
 
 /**
  * A teacher for distillation: a trained prompt (soft prompt rows or a deep prefix table) with its
@@ -31,7 +40,12 @@ export class Teacher {
   private readonly kernel: tf.Tensor2D;
   private readonly bias: tf.Tensor1D;
 
-  constructor(spec: TeacherSpec, encoder: SentenceEncoder, classes: number, options: { dropoutOn: boolean }) {
+  /**
+   * @param classes head outputs C (1 for regression)
+   * @param options.inputs width of the features the head reads (default the encoder's hidden size;
+   *   4·hidden for two-tower pairs)
+   */
+  constructor(spec: TeacherSpec, encoder: SentenceEncoder, classes: number, options: { dropoutOn: boolean; inputs?: number }) {
     const w = spec.weights;
     this.name = spec.name ?? 'teacher';
     if (!(spec.beta >= 0) || !Number.isFinite(spec.beta)) throw new PandaError('CONFIG_INVALID', `teacher ${this.name}: β must be a finite number ≥ 0, got ${spec.beta}`);
@@ -39,8 +53,9 @@ export class Teacher {
     const kernel = w['head/kernel'];
     const bias = w['head/bias'];
     if (!kernel || !bias) throw new PandaError('CONFIG_INVALID', `teacher ${this.name} has no head (head/kernel, head/bias)`);
-    if (kernel.rank !== 2 || kernel.shape[0] !== encoder.hidden || kernel.shape[1] !== classes || bias.shape.join() !== `${classes}`) {
-      throw new PandaError('SHAPE_MISMATCH', `teacher ${this.name}: head is [${kernel.shape}] + [${bias.shape}], the student's is [${encoder.hidden}, ${classes}] + [${classes}]`);
+    const inputs = options.inputs ?? encoder.hidden;
+    if (kernel.rank !== 2 || kernel.shape[0] !== inputs || kernel.shape[1] !== classes || bias.shape.join() !== `${classes}`) {
+      throw new PandaError('SHAPE_MISMATCH', `teacher ${this.name}: head is [${kernel.shape}] + [${bias.shape}], the student's is [${inputs}, ${classes}] + [${classes}] (teacher and student must encode pairs the same way)`);
     }
     if (w.prompt && w.prefix) throw new PandaError('CONFIG_INVALID', `teacher ${this.name} has both a prompt and a prefix`);
     if (w.prompt && (w.prompt.rank !== 2 || w.prompt.shape[1] !== encoder.embedDim)) {
@@ -60,15 +75,17 @@ export class Teacher {
   }
 
   /**
-   * @param ids int32 [b, T]; mask float32 [b, T]
+   * @param batch the tokens (and, for two-tower pairs, the second texts' tokens)
    * @param seeds one dropout seed per example (used only when the teacher has dropout)
    * @returns logits [b, C]; the caller owns them (or call inside tf.tidy).
    */
-  logits(encoder: SentenceEncoder, ids: tf.Tensor2D, mask: tf.Tensor2D, seeds: readonly number[]): tf.Tensor2D {
+  logits(encoder: SentenceEncoder, batch: TeacherBatch, seeds: readonly number[]): tf.Tensor2D {
     return tf.tidy(() => {
       const prefix = this.prefix ? (this.dropout > 0 ? prefixDropout(this.prefix, seeds, this.dropout) : this.prefix) : undefined;
-      const { embedding } = encoder.forward({ ids, mask, ...(this.prompt ? { prompt: this.prompt } : {}), ...(prefix ? { prefix } : {}) }); // [b, hidden]
-      return tf.add(tf.matMul(embedding, this.kernel), this.bias) as tf.Tensor2D; // [b, C]
+      const embed = (ids: tf.Tensor2D, mask: tf.Tensor2D) => encoder.forward({ ids, mask, ...(this.prompt ? { prompt: this.prompt } : {}), ...(prefix ? { prefix } : {}) }).embedding; // [b, hidden]
+      const u = embed(batch.ids, batch.mask); // [b, hidden]
+      const features = batch.idsB && batch.maskB ? pairFeatures(u, embed(batch.idsB, batch.maskB)) : u; // [b, hidden] or [b, 4·hidden]
+      return tf.add(tf.matMul(features, this.kernel), this.bias) as tf.Tensor2D; // [b, C]
     });
   }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LinearHead, SentenceEncoder } from '@panda/backbones';
 import { accuracy, pearsonAndSpearman } from '@panda/datasets';
-import { orderedBatches, padBatch, type EncodedSet } from '../data/batches.js';
+import { orderedBatches, padBatch, secondTower, type EncodedSet } from '../data/batches.js';
 
 /** What a run trains its head for: C-way classification, or one real-valued output (STS-B). */
 export type Objective = 'classification' | 'regression';
@@ -48,6 +48,31 @@ export function embedSet(encoder: SentenceEncoder, set: EncodedSet, padId: numbe
 }
 
 /**
+ * Sentence-BERT's pair features of two embeddings: [u, v, |u − v|, u·v].
+ * @param u [B, H]; v [B, H]
+ * @returns [B, 4H]; the caller owns it (or call inside tf.tidy).
+ */
+export function pairFeatures(u: tf.Tensor2D, v: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.concat([u, v, tf.abs(tf.sub(u, v)), tf.mul(u, v)], 1) as tf.Tensor2D); // [B, 4H]
+}
+
+/**
+ * What the head reads for every example of a set: the sentence embedding [N, hidden], or for a
+ * two-tower pair set the pair features of its two texts [N, 4·hidden]. The caller owns the result.
+ */
+export function setFeatures(encoder: SentenceEncoder, set: EncodedSet, padId: number, batchSize: number, prompt?: tf.Tensor2D): tf.Tensor2D {
+  const b = secondTower(set);
+  const u = embedSet(encoder, set, padId, batchSize, prompt); // [N, hidden]
+  if (!b) return u;
+  const v = embedSet(encoder, b, padId, batchSize, prompt); // [N, hidden]
+  try {
+    return pairFeatures(u, v); // [N, 4·hidden]
+  } finally {
+    tf.dispose([u, v]);
+  }
+}
+
+/**
  * Scores `head` on features [N, hidden]: predicted classes and accuracy (classification), or the
  * head's single output and mean(Pearson, Spearman) against the targets (regression).
  */
@@ -64,7 +89,7 @@ export function scoreFeatures(head: LinearHead, features: tf.Tensor2D, labels: r
 
 /** Score of prompt + head on a set (see {@link scoreFeatures}). */
 export function evaluateSet(encoder: SentenceEncoder, head: LinearHead, set: EncodedSet, padId: number, batchSize: number, prompt?: tf.Tensor2D, objective: Objective = 'classification'): SetScore {
-  const features = embedSet(encoder, set, padId, batchSize, prompt);
+  const features = setFeatures(encoder, set, padId, batchSize, prompt);
   try {
     return scoreFeatures(head, features, set.labels, objective);
   } finally {

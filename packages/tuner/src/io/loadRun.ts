@@ -19,6 +19,8 @@ export const adapterConfigSchema = z
     objective: z.enum(['classification', 'regression']).default('classification'),
     /** The template inputs were rendered through, when the run used one. */
     template: z.string().optional(),
+    /** How pairs were encoded (runs without it joined them). */
+    pairEncoding: z.enum(['joined', 'two-tower']).default('joined'),
     promptLength: z.number().int().min(0),
     prefix: z.record(z.string(), z.unknown()).optional(),
     trainableParams: z.number().int().min(0),

@@ -30,6 +30,8 @@ export async function saveRun(
     promptLength: result.config.method === 'prompt-tuning' ? (result.weights.prompt?.shape[0] ?? result.config.promptLength) : result.config.method === 'deep-prompt-tuning' ? result.config.promptLength : 0,
     // A template run: every input is rendered through it (and its soft tokens take the prompt rows).
     ...(result.config.template !== undefined ? { template: result.config.template } : {}),
+    // Two-tower pairs: each text encoded on its own, the head reads [u, v, |u − v|, u·v].
+    ...(result.config.pairEncoding === 'two-tower' ? { pairEncoding: 'two-tower' } : {}),
     // Deep prompts: the P-tuning v2 table layout (slot 2l = layer l's keys, 2l+1 its values).
     ...(result.prefix ? { prefix: result.prefix } : {}),
     trainableParams: result.trainableParams,

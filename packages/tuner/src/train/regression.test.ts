@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite, type Backbone } from '@panda/backbones';
-import type { Example } from '@panda/datasets';
+import { pearsonAndSpearman, type Example } from '@panda/datasets';
+import { encodeExamples, secondTower } from '../data/batches.js';
+import { embedSet, pairFeatures } from '../eval/evaluate.js';
 import { tune } from './tune.js';
 import { meanSquaredError } from './loss.js';
 
@@ -71,6 +73,31 @@ describe('regression (STS-B-style one-output head)', () => {
     expect(student.distill?.teachers[0]).toMatchObject({ name: 'sts-teacher', beta: 0.8 });
     expect(Number.isFinite(student.metrics.devScore)).toBe(true);
     tf.dispose([teacher.weights, student.weights]);
+  });
+
+  it('two-tower pairs: each text through the prompt, the head on [u, v, |u − v|, u·v], the same features in evaluation', async () => {
+    const start = tf.memory().numTensors;
+    const data = { train: pairs(48), dev: pairs(16, 3), labels: [] as string[], objective: 'regression' as const };
+    const r = await tune({ backbone, data, config: { method: 'prompt-tuning', pairEncoding: 'two-tower', epochs: 4, batchSize: 8, promptLength: 4, seed: 5, lr: 0.03, headLr: 0.05 } });
+    expect(r.weights['head/kernel']!.shape).toEqual([4 * 512, 1]);
+    expect(r.metrics.devScore).toBeGreaterThan(0.8);
+    // The reported dev score is the one the saved prompt and head give on separately embedded texts.
+    const dev = encodeExamples(backbone.tokenizer, data.dev, 124, undefined, 'two-tower');
+    const u = embedSet(backbone.encoder, dev, backbone.tokenizer.padId, 64, r.weights.prompt as tf.Tensor2D);
+    const v = embedSet(backbone.encoder, secondTower(dev)!, backbone.tokenizer.padId, 64, r.weights.prompt as tf.Tensor2D);
+    const out = tf.tidy(() => tf.add(tf.matMul(pairFeatures(u, v), r.weights['head/kernel'] as tf.Tensor2D), r.weights['head/bias']!).dataSync());
+    expect(pearsonAndSpearman(Array.from(out), data.dev.map((e) => e.label))).toBeCloseTo(r.metrics.devScore, 6);
+    // A teacher of the same encoding distils into a two-tower student; a joined student refuses its head.
+    const student = await tune({
+      backbone,
+      data,
+      config: { method: 'prompt-tuning', pairEncoding: 'two-tower', epochs: 1, batchSize: 8, promptLength: 4, seed: 7 },
+      distill: { teachers: [{ weights: r.weights, beta: 0.5 }] },
+    });
+    expect(student.distill?.cachedTeacherLogits).toBe(true);
+    await expect(tune({ backbone, data, config: { epochs: 1, promptLength: 4 }, distill: { teachers: [{ weights: r.weights, beta: 0.5 }] } })).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+    tf.dispose([u, v, r.weights, student.weights]);
+    expect(tf.memory().numTensors).toBe(start);
   });
 
   it('refuses a non-numeric target with LABEL_UNKNOWN naming the example', async () => {

@@ -15,13 +15,13 @@ import { sample, type Example } from '@panda/datasets';
 import { tuneConfigSchema, type TuneConfig, type TuneConfigInput } from '../config.js';
 import { AdamW, clipByGlobalNorm, type NamedParam, type ParamGroup } from '../optim/adamW.js';
 import { scheduleValue } from '../optim/schedules.js';
-import { encodeExamples, epochBatches, orderedBatches, padBatch, type EncodedSet } from '../data/batches.js';
-import { embedSet, evaluateSet, scoreFeatures, scoreMetricOf, type Objective, type ScoreMetric } from '../eval/evaluate.js';
+import { encodeExamples, epochBatches, orderedBatches, padBatch, secondTower, type EncodedSet } from '../data/batches.js';
+import { evaluateSet, pairFeatures, scoreFeatures, scoreMetricOf, setFeatures, type Objective, type ScoreMetric } from '../eval/evaluate.js';
 import { fingerprint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { crossEntropy, meanSquaredError } from './loss.js';
 import { accumulateGradients } from './accumulate.js';
 import { distillConfigSchema, type DistillConfig, type DistillConfigInput } from '../distill/config.js';
-import { Teacher, type TeacherSpec } from '../distill/teacher.js';
+import { Teacher, type TeacherBatch, type TeacherSpec } from '../distill/teacher.js';
 import { kdLoss } from '../distill/kdLoss.js';
 import { betaAt } from '../distill/betaSchedule.js';
 import { tensorDigest } from '../distill/digest.js';
@@ -224,9 +224,12 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const trainExamples = config.maxTrainExamples ? sample(data.train, config.maxTrainExamples, `${config.seed}/train`) : [...data.train];
   const devExamples = config.maxEvalExamples ? sample(data.dev, config.maxEvalExamples, `${config.seed}/dev`) : [...data.dev];
   const rendering = template ? { template, layout: layout! } : undefined;
-  const train = encodeExamples(tokenizer, trainExamples, maxTokens, rendering);
-  const dev = encodeExamples(tokenizer, devExamples, maxTokens, rendering);
-  const test = data.test ? encodeExamples(tokenizer, data.test, maxTokens, rendering) : undefined;
+  const train = encodeExamples(tokenizer, trainExamples, maxTokens, rendering, config.pairEncoding);
+  const dev = encodeExamples(tokenizer, devExamples, maxTokens, rendering, config.pairEncoding);
+  const test = data.test ? encodeExamples(tokenizer, data.test, maxTokens, rendering, config.pairEncoding) : undefined;
+  const trainB = secondTower(train);
+  // What the head reads: the sentence embedding, or two-tower pair features [u, v, |u − v|, u·v].
+  const featureWidth = trainB ? 4 * encoder.hidden : encoder.hidden;
   const runFingerprintBase = {
     config: fingerprintConfig(config),
     backbone: backbone.id,
@@ -238,7 +241,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
 
   const outputs = regression ? 1 : data.labels.length;
   if (!regression && outputs < 1) throw new PandaError('CONFIG_INVALID', 'a classification run needs at least one label');
-  const head = new LinearHead(encoder.hidden, outputs, rng.fork('head'));
+  const head = new LinearHead(featureWidth, outputs, rng.fork('head'));
   // Regression: the bias starts at the mean training target, so the first steps fit the shape of the
   // scores rather than their offset (STS-B targets lie in 0–5).
   if (regression) tf.tidy(() => head.bias.assign(tf.tensor1d([trainExamples.reduce((a, e) => a + e.label, 0) / trainExamples.length])));
@@ -329,7 +332,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   const distillConfig = options.distill ? distillConfigSchema.parse(options.distill.config ?? {}) : undefined;
   const teachers: Teacher[] = [];
   try {
-    for (const spec of options.distill?.teachers ?? []) teachers.push(new Teacher(spec, encoder, outputs, { dropoutOn: distillConfig!.teacherDropout }));
+    for (const spec of options.distill?.teachers ?? []) teachers.push(new Teacher(spec, encoder, outputs, { dropoutOn: distillConfig!.teacherDropout, inputs: featureWidth }));
   } catch (err) {
     for (const t of teachers) t.dispose();
     disposeAll();
@@ -352,8 +355,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
         const parts: tf.Tensor2D[] = [];
         for (const rows of orderedBatches(train.ids.map((r) => r.length), config.evalBatchSize, false)) {
           parts.push(tf.tidy(() => {
-            const { ids, mask } = padBatch(train, rows, tokenizer.padId); // [b, T]
-            return t.logits(encoder, ids, mask, []); // [b, C]
+            return t.logits(encoder, teacherBatch(rows), []); // [b, C]
           }));
         }
         const all = tf.concat(parts, 0) as tf.Tensor2D; // [N, C] in training-set order
@@ -361,6 +363,14 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
         return all;
       })
     : [];
+  /** A padded training batch for the teachers (both towers for two-tower pairs). Call inside tf.tidy. */
+  function teacherBatch(rows: number[]): TeacherBatch {
+    const { ids, mask } = padBatch(train, rows, tokenizer.padId); // [b, T]
+    if (!trainB) return { ids, mask };
+    const b = padBatch(trainB, rows, tokenizer.padId); // [b, T']
+    return { ids, mask, idsB: b.ids, maskB: b.mask };
+  }
+
   /** Frees what was built before training started (on an early error). */
   function disposeAll(): void {
     optimizer.dispose();
@@ -371,7 +381,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   }
 
   // Linear probe: the frozen features, computed once. [N, hidden]
-  const cached = useProbe ? { train: embedSet(encoder, train, tokenizer.padId, config.evalBatchSize), dev: embedSet(encoder, dev, tokenizer.padId, config.evalBatchSize) } : undefined;
+  const cached = useProbe ? { train: setFeatures(encoder, train, tokenizer.padId, config.evalBatchSize), dev: setFeatures(encoder, dev, tokenizer.padId, config.evalBatchSize) } : undefined;
 
   /**
    * Runs `fn` with the encoder that evaluation should use: the trainable copy (model tuning), the
@@ -578,24 +588,26 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     let features: () => tf.Tensor2D;
     if (cached) {
       const idx = tf.tensor1d(rows, 'int32');
-      features = () => tf.gather(cached.train, idx) as tf.Tensor2D; // [b, hidden]
+      features = () => tf.gather(cached.train, idx) as tf.Tensor2D; // [b, hidden] (or [b, 4·hidden])
     } else {
-      const { ids, mask, soft } = padBatch(train, rows, tokenizer.padId); // [b, T]
+      /** The trained method's sentence embedding of one padded batch: [b, hidden]. */
+      let embed: (batch: { ids: tf.Tensor2D; mask: tf.Tensor2D; soft?: tf.Tensor2D }) => tf.Tensor2D;
       if (prefix) {
         // One dropout seed per example, from (run seed, step, example index): the same masks for
-        // any split into micro-batches and after a resume.
+        // any split into micro-batches and after a resume (both towers of a pair share the mask).
         const seeds = prefix.dropout > 0 ? rows.map((r) => dropoutRng.fork(`${step}/${r}`).int32()) : [];
         const p = prefix;
-        features = () => encoder.forward({ ids, mask, prefix: p.trainingTable(seeds) }).embedding; // [b, hidden]
+        embed = ({ ids, mask }) => encoder.forward({ ids, mask, prefix: p.trainingTable(seeds) }).embedding;
       } else if (tunable) {
         const t = tunable;
-        features = () => t.forward({ ids, mask }).embedding; // [b, hidden]
+        embed = ({ ids, mask }) => t.forward({ ids, mask }).embedding;
       } else {
         // Template soft tokens take their rows at their positions; otherwise the rows go in front.
-        features = soft
-          ? () => encoder.forward({ ids, mask, soft: { rows: prompt!.rows, index: soft } }).embedding // [b, hidden]
-          : () => encoder.forward({ ids, mask, prompt: prompt!.rows }).embedding; // [b, hidden]
+        embed = ({ ids, mask, soft }) => (soft ? encoder.forward({ ids, mask, soft: { rows: prompt!.rows, index: soft } }) : encoder.forward({ ids, mask, prompt: prompt!.rows })).embedding;
       }
+      const a = padBatch(train, rows, tokenizer.padId); // [b, T]
+      const b = trainB ? padBatch(trainB, rows, tokenizer.padId) : undefined; // [b, T']
+      features = b ? () => pairFeatures(embed(a), embed(b)) : () => embed(a); // [b, 4·hidden] or [b, hidden]
     }
     // Distillation targets: constants for this step, computed outside the gradient. [b, C] each
     let targets: tf.Tensor2D[] = [];
@@ -604,8 +616,8 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
         const idx = tf.tensor1d(rows, 'int32');
         targets = teacherCache.map((c) => tf.gather(c, idx) as tf.Tensor2D);
       } else {
-        const { ids, mask } = padBatch(train, rows, tokenizer.padId); // [b, T]
-        targets = teachers.map((t) => t.logits(encoder, ids, mask, t.dropout > 0 ? rows.map((r) => dropoutRng.fork(`teacher/${t.name}/${step}/${r}`).int32()) : []));
+        const batch = teacherBatch(rows);
+        targets = teachers.map((t) => t.logits(encoder, batch, t.dropout > 0 ? rows.map((r) => dropoutRng.fork(`teacher/${t.name}/${step}/${r}`).int32()) : []));
       }
     }
     const fullBatch = Math.round(rows.length / weight);
@@ -631,7 +643,10 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
  * so options added for one method never invalidate another method's checkpoints.
  */
 function fingerprintConfig(config: TuneConfig): Record<string, unknown> {
-  const { prefixInit, prefixDropout, prefixProjection, prefixHidden, modelLr, ...rest } = config;
+  const { prefixInit, prefixDropout, prefixProjection, prefixHidden, modelLr, pairEncoding, ...rest } = config;
+  // Options added later enter the fingerprint only when set away from their defaults, so checkpoints
+  // written before them still resume.
+  if (pairEncoding !== 'joined') Object.assign(rest, { pairEncoding });
   if (config.method === 'deep-prompt-tuning') return { ...rest, prefixInit, prefixDropout, prefixProjection, prefixHidden };
   if (config.method === 'model-tuning') return { ...rest, modelLr };
   return rest;
