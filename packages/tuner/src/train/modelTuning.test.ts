@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite, type Backbone } from '@panda/backbones';
-import type { Example } from '@panda/datasets';
 import { tune } from './tune.js';
 import { saveRun } from '../io/saveRun.js';
 import type { TuneConfigInput } from '../config.js';
+import { TOY_LABELS, toyReviews } from '../testing/toyReviews.js';
 
 let backbone: Backbone;
 beforeAll(async () => {
@@ -17,16 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => backbone.dispose());
 
-const GOOD = ['a wonderful film', 'great acting and a moving story', 'i loved every minute', 'superb and funny', 'a delight', 'brilliant work'];
-const BAD = ['a dull mess', 'boring and far too long', 'i hated it', 'awful script', 'a waste of time', 'painfully bad'];
-function toy(n: number, offset = 0): Example[] {
-  return Array.from({ length: n }, (_, i) => {
-    const pos = (i + offset) % 2 === 0;
-    const pool = pos ? GOOD : BAD;
-    return { id: `toy:${i + offset}`, text: pool[(i + offset) % pool.length]!, label: pos ? 1 : 0 };
-  });
-}
-const labels = ['negative', 'positive'];
+const toy = toyReviews;
+const labels = [...TOY_LABELS];
 const model: TuneConfigInput = { method: 'model-tuning', epochs: 1, batchSize: 4, seed: 3, modelLr: 1e-4, headLr: 0.01, schedule: 'constant' };
 
 /** Every tensor of the backbone's (frozen) encoder, copied to host memory. */

@@ -11,6 +11,7 @@ import { encodeExamples } from '../data/batches.js';
 import { Template, softLayout } from '@panda/templates';
 import { saveRun } from '../io/saveRun.js';
 import { loadRun } from '../io/loadRun.js';
+import { TOY_LABELS, toyReviews } from '../testing/toyReviews.js';
 
 let backbone: Backbone;
 beforeAll(async () => {
@@ -19,16 +20,8 @@ beforeAll(async () => {
 });
 afterAll(() => backbone.dispose());
 
-const GOOD = ['a wonderful film', 'great acting and a moving story', 'i loved every minute', 'superb and funny', 'a delight', 'brilliant work'];
-const BAD = ['a dull mess', 'boring and far too long', 'i hated it', 'awful script', 'a waste of time', 'painfully bad'];
-function toy(n: number, offset = 0): Example[] {
-  return Array.from({ length: n }, (_, i) => {
-    const pos = (i + offset) % 2 === 0;
-    const pool = pos ? GOOD : BAD;
-    return { id: `toy:${i + offset}`, text: pool[(i + offset) % pool.length]!, label: pos ? 1 : 0 };
-  });
-}
-const labels = ['negative', 'positive'];
+const toy = toyReviews;
+const labels = [...TOY_LABELS];
 const MIXED = '{soft:2} {text|shorten} {soft:"It was"} {mask}.';
 
 describe('tuning with a template (hard text mixed with trainable soft tokens)', () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite, type Backbone } from '@panda/backbones';
-import type { Example } from '@panda/datasets';
 import { tune } from './tune.js';
+import { TOY_LABELS, toyReviews } from '../testing/toyReviews.js';
 
 let backbone: Backbone;
 
@@ -13,16 +13,8 @@ beforeAll(async () => {
 });
 afterAll(() => backbone.dispose());
 
-const GOOD = ['a wonderful film', 'great acting and a moving story', 'i loved every minute', 'superb and funny', 'a delight', 'brilliant work'];
-const BAD = ['a dull mess', 'boring and far too long', 'i hated it', 'awful script', 'a waste of time', 'painfully bad'];
-function toy(n: number, offset = 0): Example[] {
-  return Array.from({ length: n }, (_, i) => {
-    const pos = (i + offset) % 2 === 0;
-    const pool = pos ? GOOD : BAD;
-    return { id: `toy:${i + offset}`, text: pool[(i + offset) % pool.length]!, label: pos ? 1 : 0 };
-  });
-}
-const labels = ['negative', 'positive'];
+const toy = toyReviews;
+const labels = [...TOY_LABELS];
 
 /** Every weight tensor of the frozen encoder, copied to host memory. */
 function encoderSnapshot(): Float32Array[] {
