@@ -4,7 +4,7 @@
  * the report (CSV, markdown tables, heatmaps, metric correlations).
  *
  *   node --conditions=@panda/source --import tsx experiments/panda-grid.ts --dir experiments/results/panda-grid [--smoke]
- *     [--targets cb,copa,...] [--sources sst2,...] [--methods pot,panda,...] [--pair-encoding joined|two-tower] [--report-only]
+ *     [--targets cb,copa,...] [--sources sst2,...] [--methods pot,panda,...] [--pair-encoding joined|two-tower] [--lambda 0.1] [--kd-norm panda|mean] [--report-only]
  *
  * Rerunning the same command resumes: finished runs are kept, only missing ones run. --targets,
  * --sources and --methods run a part of the grid (the runs' settings stay the same, so the parts
@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { runGrid, writeGridReport, type GridSpecInput } from '@panda/transfer';
 
-const { values } = parseArgs({ options: { dir: { type: 'string', default: 'experiments/results/panda-grid' }, smoke: { type: 'boolean', default: false }, workers: { type: 'string' }, 'report-only': { type: 'boolean', default: false }, targets: { type: 'string' }, sources: { type: 'string' }, methods: { type: 'string' }, 'pair-encoding': { type: 'string', default: 'joined' } } });
+const { values } = parseArgs({ options: { dir: { type: 'string', default: 'experiments/results/panda-grid' }, smoke: { type: 'boolean', default: false }, workers: { type: 'string' }, 'report-only': { type: 'boolean', default: false }, targets: { type: 'string' }, sources: { type: 'string' }, methods: { type: 'string' }, 'pair-encoding': { type: 'string', default: 'joined' }, lambda: { type: 'string' }, 'kd-norm': { type: 'string' } } });
 const list = (v: string | undefined) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
 
 const caps = { maxTrainExamples: 96, maxEvalExamples: 100, maxSeqLength: 64, epochs: 4, batchSize: 16 };
@@ -34,7 +34,12 @@ const spec: GridSpecInput = values.smoke
       // The released PANDA script trains the student at 7e-3 where PT/PoT use 1e-2.
       panda: { lr: 0.007 },
       // A deterministic teacher lets its logits be computed once per example (documented knob).
-      distill: { teacherDropout: false },
+      distill: {
+        teacherDropout: false,
+        // The KD strength (defaults: the released code's λ = 0.1 and /B normalisation).
+        ...(values.lambda ? { lambda: Number(values.lambda) } : {}),
+        ...(values['kd-norm'] ? { kdNorm: values['kd-norm'] as 'panda' | 'mean' } : {}),
+      },
       embedding: { samples: 100, maxSeqLength: 64 },
       ...(values.workers ? { workers: Number(values.workers) } : {}),
     };
