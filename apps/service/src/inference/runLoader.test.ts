@@ -69,6 +69,15 @@ describe('LoadedRun predicts as the tuner evaluated', () => {
     expect(service).toBe(tuner);
   });
 
+  it('refuses a regression run with a typed error that says where its scores are', async () => {
+    const r = await tune({ backbone, data: { train: pairs(8), dev: pairs(4, 1), labels: [], objective: 'regression' }, config: { epochs: 1, batchSize: 8, promptLength: 4 } });
+    await saveRun(join(dir, 'regression'), r, { task: 'toy-sts', labels: [] });
+    tf.dispose(r.weights);
+    const before = tf.memory().numTensors;
+    await expect(LoadedRun.load(join(dir, 'regression'), backbone)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('regression run') });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('a run with a template whose soft tokens sit inside the text', async () => {
     const { tuner, service, maxDiff } = await roundTrip('template', { template: '{text|shorten} {soft:"in other words"} {textB|shorten}' });
     expect(maxDiff).toBeLessThan(1e-5);

@@ -114,6 +114,12 @@ export class LoadedRun {
     const enc = backbone.encoder;
     const c = config.labels.length;
     const head = { kernel: config.tensors['head/kernel'], bias: config.tensors['head/bias'] };
+    if (config.objective === 'regression') {
+      throw new PandaError(
+        'CONFIG_INVALID',
+        `run ${dir} is a regression run (task ${config.task}); prediction here returns classes, which a regression head does not give. Its dev and test scores are in ${dir}/manifest.json (metrics.devScore, metrics.testScore)`,
+      );
+    }
     const inputs = config.pairEncoding === 'two-tower' ? 4 * enc.hidden : enc.hidden;
     if (c < 2 || !head.kernel || head.kernel.join() !== `${inputs},${c}` || !head.bias || head.bias.join() !== `${c}`) {
       throw new PandaError('SHAPE_MISMATCH', `run ${dir}: a classifier head must be [${inputs}, ${c}] + [${c}] for ${c} labels, the config lists [${head.kernel}] + [${head.bias}]`);
