@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { cosine } from '@panda/core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite } from '@panda/backbones';
 import { getTask, pearson, pearsonAndSpearman, resolveDataDir, sample, spearman, type Example } from '@panda/datasets';
@@ -22,18 +23,14 @@ function score(xs: readonly Example[]): { pearson: number; spearman: number; com
   const embed = (texts: string[]): Float32Array => {
     const set = encodeExamples(backbone.tokenizer, texts.map((text, i) => ({ id: String(i), text, label: 0 })), backbone.encoder.maxPositions);
     const e = embedSet(backbone.encoder, set, backbone.tokenizer.padId, 64); // [N, 512], unit rows
-    const out = e.dataSync() as Float32Array;
+    const out = e.dataSync() as Float32Array; // [N·512]
     e.dispose();
     return out;
   };
   const a = embed(xs.map((x) => x.text));
   const b = embed(xs.map((x) => x.textB!));
   const d = 512;
-  const cos = xs.map((_, i) => {
-    let dot = 0;
-    for (let k = 0; k < d; k++) dot += a[i * d + k]! * b[i * d + k]!;
-    return dot;
-  });
+  const cos = xs.map((_, i) => cosine(a.subarray(i * d, (i + 1) * d), b.subarray(i * d, (i + 1) * d)));
   const gold = xs.map((x) => x.label);
   return { pearson: pearson(cos, gold), spearman: spearman(cos, gold), combined: pearsonAndSpearman(cos, gold) };
 }

@@ -37,17 +37,3 @@ export function decodeEmbedding(blob: Buffer, dim: number, label: number): Float
   return new Float32Array(copy.buffer);
 }
 
-/** Cosine similarity of two equal-width vectors, accumulated in float64. */
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  return dot / Math.sqrt(na * nb);
-}

@@ -13,4 +13,4 @@ export type {
 export { ENTRY_EXISTS, isEntryExists } from './errors.js';
 export { CRASH_ENV, type CrashPoint } from './crashPoint.js';
 export { bankOptionsSchema, entryIdSchema, entryInputSchema, nameSchema, queryOptionsSchema } from './schema.js';
-export { cosine } from './embedding.js';
+export { cosine } from '@panda/core';

@@ -3,3 +3,4 @@ export type { ErrorCode, PandaErrorOptions } from './errors/pandaError.js';
 export { Rng } from './rng/rng.js';
 export { silent } from './events/progress.js';
 export type { ProgressEvent, ProgressListener } from './events/progress.js';
+export { cosine } from './math/cosine.js';

@@ -38,7 +38,8 @@ export { SoftVerbalizer } from './verbalizers/soft.js';
 export type { SoftVerbalizerFitOptions } from './verbalizers/soft.js';
 
 // embedding with a backbone
-export { backboneEmbedder, cosine } from './embed/embedder.js';
+export { backboneEmbedder } from './embed/embedder.js';
+export { cosine } from '@panda/core';
 export type { TokenEmbedder, TensorFactory, Tensor2D, BackboneEmbedderOptions } from './embed/embedder.js';
 
 // PromptSource

@@ -1,6 +1,7 @@
 export { describeTask, taskEmbeddingConfigSchema } from './embedding/taskEmbedding.js';
 export type { TaskDescription, TaskEmbeddingConfig, TaskEmbeddingConfigInput, PromptWeights } from './embedding/taskEmbedding.js';
-export { cosine, rowMean, eAvg, spotPerToken, activationOverlap } from './metrics/similarity.js';
+export { rowMean, eAvg, spotPerToken, activationOverlap } from './metrics/similarity.js';
+export { cosine } from '@panda/core';
 export { betaFrom, betaMappingSchema } from './beta/beta.js';
 export type { BetaMapping } from './beta/beta.js';
 export { gridSpecSchema, gridTasks, GRID_METHODS } from './grid/spec.js';

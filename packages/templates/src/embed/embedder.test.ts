@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backbone } from '@panda/backbones';
-import { backboneEmbedder, cosine, type TensorFactory } from './embedder.js';
+import { cosine } from '@panda/core';
+import { backboneEmbedder, type TensorFactory } from './embedder.js';
 
 /** Fake tensors that record their data and disposal. */
 function fakes(): { tensors: TensorFactory; live: Set<object>; created: () => number } {

@@ -1,6 +1,7 @@
 import { PandaError } from '@panda/core';
 import type { Example } from '@panda/datasets';
-import { cosine, type TokenEmbedder } from '../embed/embedder.js';
+import { cosine } from '@panda/core';
+import type { TokenEmbedder } from '../embed/embedder.js';
 import { argmax, type Calibration, type SimilarityScores } from '../verbalizers/similarity.js';
 import { exampleVariables, type PromptSourceTemplate } from './promptSourceTemplate.js';
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { PandaError, Rng, silent, type ProgressListener } from '@panda/core';
 import { accuracy, type Example, type TaskType, type TemplateFamily } from '@panda/datasets';
-import { cosine, type TokenEmbedder } from '../embed/embedder.js';
+import { cosine } from '@panda/core';
+import type { TokenEmbedder } from '../embed/embedder.js';
 import { familyForType } from '../families/families.js';
 import { Template } from '../syntax/template.js';
 import { defaultLabelWords, labelWords, type LabelWords } from '../verbalizers/labelWords.js';

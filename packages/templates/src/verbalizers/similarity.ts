@@ -1,6 +1,7 @@
 import { PandaError, silent, type ProgressListener } from '@panda/core';
 import { accuracy } from '@panda/datasets';
-import { cosine, type TokenEmbedder } from '../embed/embedder.js';
+import { cosine } from '@panda/core';
+import type { TokenEmbedder } from '../embed/embedder.js';
 import { renderTokens } from '../render/renderTokens.js';
 import type { TemplateInput } from '../render/fields.js';
 import { Template } from '../syntax/template.js';

@@ -4,7 +4,7 @@ import { initBackend } from '@panda/runtime';
 import { loadUseLite, type Backbone } from '@panda/backbones';
 import type { Example } from '@panda/datasets';
 import { describeTask } from './taskEmbedding.js';
-import { cosine } from '../metrics/similarity.js';
+import { cosine } from '@panda/core';
 
 let backbone: Backbone;
 beforeAll(async () => {

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@panda/runtime';
 import { spearman } from '@panda/datasets';
-import { activationOverlap, cosine, eAvg, spotPerToken } from '../metrics/similarity.js';
+import { cosine } from '@panda/core';
+import { activationOverlap, eAvg, spotPerToken } from '../metrics/similarity.js';
 import { gridSpecSchema, gridTasks, type GridSpec } from './spec.js';
 import { GridStore, type CellRow, type TaskRow } from './store.js';
 import { heatmapSvg } from './heatmap.js';

@@ -6,7 +6,7 @@ import { loadUseLite, type Backbone } from '@panda/backbones';
 import { asTrainable, getTask, resolveDataDir } from '@panda/datasets';
 import { loadRun, tuneMany, type TuneJob, type TuneTaskResult } from '@panda/tuner';
 import { describeTask } from '../embedding/taskEmbedding.js';
-import { cosine } from '../metrics/similarity.js';
+import { cosine } from '@panda/core';
 import { betaFrom } from '../beta/beta.js';
 import { gridSpecSchema, gridTasks, type GridSpec, type GridSpecInput } from './spec.js';
 import { GridStore, type CellRow } from './store.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isPandaError } from '@panda/core';
-import { activationOverlap, cosine, eAvg, rowMean, spotPerToken } from './similarity.js';
+import { cosine } from '@panda/core';
+import { activationOverlap, eAvg, rowMean, spotPerToken } from './similarity.js';
 import { betaFrom } from '../beta/beta.js';
 
 describe('similarity metrics (known values)', () => {

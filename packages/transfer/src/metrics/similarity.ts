@@ -1,20 +1,7 @@
-import { PandaError } from '@panda/core';
+import { PandaError, cosine } from '@panda/core';
 
 type Vec = ArrayLike<number>;
 
-/** cos(a, b) = a·b / (‖a‖‖b‖), in float64; 0 when either vector is all zeros. */
-export function cosine(a: Vec, b: Vec): number {
-  if (a.length !== b.length) throw new PandaError('DIMENSION_MISMATCH', `cosine of vectors of ${a.length} and ${b.length} entries`);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
 
 /** Row mean of an [m, d] matrix given as a flat row-major array: [d]. */
 export function rowMean(rows: Vec, m: number): Float64Array {
