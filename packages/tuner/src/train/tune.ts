@@ -355,7 +355,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
         const parts: tf.Tensor2D[] = [];
         for (const rows of orderedBatches(train.ids.map((r) => r.length), config.evalBatchSize, false)) {
           parts.push(tf.tidy(() => {
-            return t.logits(encoder, teacherBatch(rows), []); // [b, C]
+            return t.logits(encoder, trainBatch(rows), []); // [b, C]
           }));
         }
         const all = tf.concat(parts, 0) as tf.Tensor2D; // [N, C] in training-set order
@@ -363,12 +363,16 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
         return all;
       })
     : [];
-  /** A padded training batch for the teachers (both towers for two-tower pairs). Call inside tf.tidy. */
-  function teacherBatch(rows: number[]): TeacherBatch {
-    const { ids, mask } = padBatch(train, rows, tokenizer.padId); // [b, T]
-    if (!trainB) return { ids, mask };
-    const b = padBatch(trainB, rows, tokenizer.padId); // [b, T']
-    return { ids, mask, idsB: b.ids, maskB: b.mask };
+  /**
+   * A padded training batch, for the student and the teachers alike: ids/mask [b, T], the template's
+   * soft-token index [b, T] when it has soft tokens, the second texts [b, T'] for two-tower pairs.
+   * Call inside tf.tidy.
+   */
+  function trainBatch(rows: number[]): TeacherBatch & { soft?: tf.Tensor2D } {
+    const a = padBatch(train, rows, tokenizer.padId);
+    if (!trainB) return a;
+    const b = padBatch(trainB, rows, tokenizer.padId);
+    return { ...a, idsB: b.ids, maskB: b.mask };
   }
 
   /** Frees what was built before training started (on an early error). */
@@ -585,6 +589,9 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   /** Gradients (by parameter key) of weight · mean loss over `rows`. Call inside tf.tidy. */
   function microGrads(rows: number[], weight: number): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
     const labels = tf.tensor1d(rows.map((r) => train.labels[r]!), regression ? 'float32' : 'int32'); // [b]
+    let padded: ReturnType<typeof trainBatch> | undefined;
+    /** This micro-batch padded once, shared by the student's and the teachers' forward passes. */
+    const batch = () => (padded ??= trainBatch(rows));
     let features: () => tf.Tensor2D;
     if (cached) {
       const idx = tf.tensor1d(rows, 'int32');
@@ -605,9 +612,9 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
         // Template soft tokens take their rows at their positions; otherwise the rows go in front.
         embed = ({ ids, mask, soft }) => (soft ? encoder.forward({ ids, mask, soft: { rows: prompt!.rows, index: soft } }) : encoder.forward({ ids, mask, prompt: prompt!.rows })).embedding;
       }
-      const a = padBatch(train, rows, tokenizer.padId); // [b, T]
-      const b = trainB ? padBatch(trainB, rows, tokenizer.padId) : undefined; // [b, T']
-      features = b ? () => pairFeatures(embed(a), embed(b)) : () => embed(a); // [b, 4·hidden] or [b, hidden]
+      const { ids, mask, soft, idsB, maskB } = batch();
+      const a = { ids, mask, ...(soft ? { soft } : {}) }; // [b, T]
+      features = idsB && maskB ? () => pairFeatures(embed(a), embed({ ids: idsB, mask: maskB })) : () => embed(a); // [b, 4·hidden] or [b, hidden]
     }
     // Distillation targets: constants for this step, computed outside the gradient. [b, C] each
     let targets: tf.Tensor2D[] = [];
@@ -616,8 +623,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
         const idx = tf.tensor1d(rows, 'int32');
         targets = teacherCache.map((c) => tf.gather(c, idx) as tf.Tensor2D);
       } else {
-        const batch = teacherBatch(rows);
-        targets = teachers.map((t) => t.logits(encoder, batch, t.dropout > 0 ? rows.map((r) => dropoutRng.fork(`teacher/${t.name}/${step}/${r}`).int32()) : []));
+        targets = teachers.map((t) => t.logits(encoder, batch(), t.dropout > 0 ? rows.map((r) => dropoutRng.fork(`teacher/${t.name}/${step}/${r}`).int32()) : []));
       }
     }
     const fullBatch = Math.round(rows.length / weight);
