@@ -14,3 +14,6 @@ export type { SoftPromptInit, SoftPromptOptions } from './prompts/softPrompt.js'
 export type { TrainableSentenceEncoder } from './backbone.js';
 export { DeepPrefix, measureKeyValueStd, prefixDropout, prefixSlots, prefixTableWidth } from './prompts/deepPrefix.js';
 export type { DeepPrefixInit, DeepPrefixOptions, PrefixLayout, PrefixParam, PrefixSlot } from './prompts/deepPrefix.js';
+export { registerBackbone, loadBackbone, listBackbones, getBackboneLoader } from './registry/registry.js';
+export { useLiteLoader } from './registry/useLiteLoader.js';
+export type { BackboneLoader } from './registry/backboneLoader.js';

@@ -1,13 +1,16 @@
 export { loadHfBackbone } from './load.js';
+export { registerHfBackbones, hfBackboneLoader, HF_SPEC_PREFIX } from './register.js';
 export type { HfBackbone, LoadHfOptions } from './load.js';
 export { HfEncoder } from './bert/encoder.js';
-export type { HfEncoderInput, HfEncodeOutput, HfEncoderOptions } from './bert/encoder.js';
+export type { HfEncoderInput, HfEncodeOutput, HfEncoderOptions, HfProbeOutput } from './bert/encoder.js';
 export { readHfConfig, parseHfConfig, hfConfigSchema, SUPPORTED_ARCHITECTURES, HIDDEN_ACTS } from './config/hfConfig.js';
 export type { HfArch, HfModelConfig, HiddenAct } from './config/hfConfig.js';
 export { readCheckpointTensors } from './bert/checkpointFiles.js';
 export { bertWeightsFromRaw } from './bert/weights.js';
 export type { BertWeights } from './bert/weights.js';
 export { HfTokenizer, loadHfTokenizer } from './tokenizer/hfTokenizer.js';
+export { longestFirst } from './tokenizer/longestFirst.js';
+export type { PairLayout, PairPiece } from './tokenizer/pairLayout.js';
 export { OnnxClozeScorer } from './onnx/clozeScorer.js';
 export type { OnnxClozeOptions } from './onnx/clozeScorer.js';
 export { encodeLabelWords, maskPositions, scoreLabels } from './cloze/labelScores.js';

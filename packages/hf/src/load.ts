@@ -41,6 +41,8 @@ export interface HfBackbone extends Backbone {
   clozeScores(texts: readonly string[], labels: readonly string[], options?: { multiToken?: MultiTokenMode }): Promise<ClozeScores>;
   readonly sampleIds: readonly number[];
   readonly weightsHash: string;
+  /** `tokenizer`: pairs go in as the tokenizer joins them ([CLS] a [SEP] b [SEP], segment ids). */
+  readonly pairEncoding: 'tokenizer';
 }
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'vocab.json', 'merges.txt'];
@@ -90,6 +92,7 @@ export async function loadHfBackbone(dir: string, options: LoadHfOptions = {}): 
     // A soft prompt row stands where a word embedding would (PEFT's inputs_embeds): [V, H].
     tokenInputTable: () => tf.clone(encoder.weights.wordEmbeddings),
     sampleIds,
+    pairEncoding: 'tokenizer',
     weightsHash,
     mlmLogits: (input, o) => encoder.mlmLogits(input, o),
     clozeScores: (texts, labels, o) => clozeScores(encoder, tokenizer, texts, labels, o),

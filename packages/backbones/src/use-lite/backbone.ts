@@ -18,6 +18,8 @@ export async function loadUseLite(): Promise<Backbone> {
     // The graph feeds E[id] twice (E + (E + timing)), so a token's input vector is 2·E[id].
     tokenInputTable: () => tf.mul(encoder.weights.embeddings, 2) as tf.Tensor2D, // [8002, 256]
     sampleIds: Array.from({ length: 8000 - 6 }, (_, i) => i + 6),
+    // A sentence encoder: each text of a pair on its own, the head reading [u, v, |u − v|, u·v].
+    pairEncoding: 'two-tower',
     weightsHash: await hashFiles(useLiteDistDir()),
     dispose: () => encoder.dispose(),
   };

@@ -12,10 +12,10 @@ import type { BertWeights } from './weights.js';
  * @param ids int32 [B, T]
  * @param positions int32 [B, S] (S = m + T)
  * @param prompt [m, H] soft-prompt rows, or undefined
- * @param tokenTypeIds int32 [B, T] (default all 0)
+ * @param typeIds int32 [B, T] segment ids (default all 0; prompt rows get 0)
  * @returns [B, S, H] (call inside tf.tidy)
  */
-export function embed(w: BertWeights, eps: number, ids: tf.Tensor2D, positions: tf.Tensor2D, prompt?: tf.Tensor2D, tokenTypeIds?: tf.Tensor2D): tf.Tensor3D {
+export function embed(w: BertWeights, eps: number, ids: tf.Tensor2D, positions: tf.Tensor2D, prompt?: tf.Tensor2D, typeIds?: tf.Tensor2D): tf.Tensor3D {
   const [b, t] = ids.shape;
   const h = w.wordEmbeddings.shape[1];
   const flat = tf.reshape(ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32'), [b * t]) as tf.Tensor1D; // [B·T]
@@ -24,8 +24,8 @@ export function embed(w: BertWeights, eps: number, ids: tf.Tensor2D, positions: 
   if (prompt && m > 0) x = tf.concat([repeatRows(prompt, b), x], 1) as tf.Tensor3D; // [B, S, H]
   const s = m + t;
   let types: tf.Tensor; // [1, 1, H] or [B, S, H]
-  if (tokenTypeIds) {
-    const tt = tokenTypeIds.dtype === 'int32' ? tokenTypeIds : tf.cast(tokenTypeIds, 'int32');
+  if (typeIds) {
+    const tt = typeIds.dtype === 'int32' ? typeIds : tf.cast(typeIds, 'int32');
     const full = m > 0 ? tf.concat([tf.zeros([b, m], 'int32'), tt], 1) : tt; // [B, S]
     types = tf.reshape(tf.gather(w.tokenTypeEmbeddings, tf.reshape(full, [b * s]) as tf.Tensor1D), [b, s, h]); // [B, S, H]
   } else {

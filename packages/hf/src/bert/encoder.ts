@@ -9,7 +9,7 @@ import { PandaError } from '@panda/core';
 import type { EncoderInput, PrefixLayout, SentenceEncoder } from '@panda/backbones';
 import type { HfModelConfig } from '../config/hfConfig.js';
 import { embed } from './embeddings.js';
-import { BertLayer } from './layer.js';
+import { BertLayer, type LayerTaps } from './layer.js';
 import { MlmHead } from './mlmHead.js';
 import { activation } from './ops.js';
 import { Pooler } from './pooler.js';
@@ -17,10 +17,20 @@ import { maxSequence, positionIds } from './positions.js';
 import { checkPrefix, prefixKv, type PrefixState } from './prefix.js';
 import { bertWeightTensors, type BertWeights } from './weights.js';
 
-/** {@link EncoderInput} plus what only Hugging Face encoders take. The caller keeps ownership. */
-export interface HfEncoderInput extends EncoderInput {
-  /** int32 [B, T] segment ids (default all 0; prompt rows always get 0). */
-  tokenTypeIds?: tf.Tensor2D;
+/**
+ * The input of a Hugging Face encoder: @panda/backbones' {@link EncoderInput}, whose `typeIds` are
+ * BERT's token type ids (default all 0; prompt rows always get 0). The caller keeps ownership.
+ */
+export type HfEncoderInput = EncoderInput;
+
+/** Output of {@link HfEncoder.probe}; the caller owns every tensor. */
+export interface HfProbeOutput {
+  /** L tensors [B, S, H]: every layer's output (S = prompt rows + T; a deep prefix adds no rows). */
+  hidden: tf.Tensor3D[];
+  /** L tensors [B, S, I]: every layer's feed-forward activation, act(Dense(a)) (I = intermediate_size). */
+  ffn: tf.Tensor3D[];
+  /** Index of the first real token in those tensors: the number of prompt rows. */
+  offset: number;
 }
 
 /** Output of {@link HfEncoder.encode}; the caller owns every tensor. */
@@ -123,6 +133,25 @@ export class HfEncoder implements SentenceEncoder {
   }
 
   /**
+   * Inside view for transferability metrics (the {@link SentenceEncoder.probe} contract): every
+   * layer's output and feed-forward activation on [prompt ‖ tokens], from the same layer loop as
+   * {@link forward} and {@link encode} (`hidden` equals `encode`'s hidden states after the embeddings).
+   * @returns tensors the caller owns; see {@link HfProbeOutput}.
+   */
+  probe(input: HfEncoderInput): HfProbeOutput {
+    const [b, t] = input.ids.shape;
+    const m = input.prompt ? input.prompt.shape[0] : 0;
+    const s = m + t;
+    const out = tf.tidy(() => {
+      const states: tf.Tensor3D[] = [];
+      const ffn: tf.Tensor3D[] = [];
+      this.stack(input, { hidden: states, ffn: (i) => ffn.push(tf.reshape(i, [b, s, i.shape[1]]) as tf.Tensor3D) }); // each [B, S, I]
+      return { hidden: states.slice(1), ffn }; // the embedding output is dropped by the tidy
+    });
+    return { ...out, offset: m };
+  }
+
+  /**
    * Masked-LM logits (the `*ForMaskedLM` head).
    * @param options.positions one sequence index per row (prompt rows count): logits there only,
    *   [B, V]; without it, every position: [B, S, V].
@@ -166,7 +195,7 @@ export class HfEncoder implements SentenceEncoder {
         return tf.sqrt(tf.div(tf.sum(tf.mul(tf.square(tf.sub(x, mean)), rowMask)), n)) as tf.Scalar;
       };
       const out: tf.Scalar[] = [];
-      this.stack({ ids, mask: maskF }, (k, v) => out.push(std(k), std(v)));
+      this.stack({ ids, mask: maskF }, { kv: (k, v) => out.push(std(k), std(v)) });
       return out;
     });
     const values = stats.map((s) => s.dataSync()[0]!);
@@ -190,28 +219,31 @@ export class HfEncoder implements SentenceEncoder {
   /** Everything the forward paths share (call inside tf.tidy). */
   private run(input: HfEncoderInput, keepHidden: boolean): HfEncodeOutput {
     const hidden: tf.Tensor3D[] = [];
-    const last = this.stack(input, undefined, keepHidden ? hidden : undefined);
+    const out = this.stack(input, keepHidden ? { hidden } : {});
+    const last = keepHidden ? (tf.clone(out) as tf.Tensor3D) : out; // [B, S, H], its own tensor
     const [b, , h] = last.shape;
     const poolerOutput = this.pooler ? this.pooler.apply(tf.reshape(tf.slice(last, [0, 0, 0], [b, 1, h]), [b, h]) as tf.Tensor2D) : undefined;
     return { lastHidden: last, ...(keepHidden ? { hiddenStates: hidden } : {}), ...(poolerOutput ? { poolerOutput } : {}) };
   }
 
   /**
-   * Embeddings and every layer. @returns [B, S, H] the last layer's output (call inside tf.tidy).
-   * @param onKv per layer, its key and value projections [B·S, H]
-   * @param hidden collects the L + 1 hidden states when given
+   * Embeddings and every layer: the one layer loop forward, encode, probe and keyValueStd share.
+   * @param taps each layer's taps (key/value projections, feed-forward activations), and `hidden`,
+   *   which collects the L + 1 hidden states [B, S, H] when given (the last is the returned tensor)
+   * @returns [B, S, H] the last layer's output (call inside tf.tidy)
    */
-  private stack(input: HfEncoderInput, onKv?: (k: tf.Tensor2D, v: tf.Tensor2D) => void, hidden?: tf.Tensor3D[]): tf.Tensor3D {
+  private stack(input: HfEncoderInput, taps: LayerTaps & { hidden?: tf.Tensor3D[] } = {}): tf.Tensor3D {
     this.assertAlive();
-    const { ids, mask, prompt, prefix, prefixMask, tokenTypeIds } = input;
+    const { ids, mask, prompt, prefix, prefixMask, typeIds } = input;
+    const { hidden, ...layerTaps } = taps;
     if (input.soft) {
       throw new PandaError('CONFIG_INVALID', `${this.config.arch} encoder: soft tokens inside the text are not supported on Hugging Face backbones yet (use soft rows in front: prompt-tuning without template soft tokens)`);
     }
     if (ids.rank !== 2 || mask.rank !== 2 || ids.shape[0] !== mask.shape[0] || ids.shape[1] !== mask.shape[1]) {
       throw new PandaError('SHAPE_MISMATCH', `${this.config.arch} forward: ids [${ids.shape}] and mask [${mask.shape}] must both be [B, T]`);
     }
-    if (tokenTypeIds && (tokenTypeIds.shape[0] !== ids.shape[0] || tokenTypeIds.shape[1] !== ids.shape[1])) {
-      throw new PandaError('SHAPE_MISMATCH', `${this.config.arch} forward: tokenTypeIds [${tokenTypeIds.shape}] must be [${ids.shape}]`);
+    if (typeIds && (typeIds.rank !== 2 || typeIds.shape[0] !== ids.shape[0] || typeIds.shape[1] !== ids.shape[1])) {
+      throw new PandaError('SHAPE_MISMATCH', `${this.config.arch} forward: typeIds [${typeIds.shape}] must be [${ids.shape}]`);
     }
     if (prompt && (prompt.rank !== 2 || prompt.shape[1] !== this.embedDim)) {
       throw new PandaError('SHAPE_MISMATCH', `${this.config.arch} forward: prompt must be [m, ${this.embedDim}], got [${prompt.shape}]`);
@@ -229,7 +261,7 @@ export class HfEncoder implements SentenceEncoder {
       past: this.prefixPositionOffset ? mp : 0,
       fromEmbeddings: m > 0,
     }); // [B, S]
-    let x = embed(this.weights, this.config.layerNormEps, ids, positions, m > 0 ? prompt : undefined, tokenTypeIds); // [B, S, H]
+    let x = embed(this.weights, this.config.layerNormEps, ids, positions, m > 0 ? prompt : undefined, typeIds); // [B, S, H]
     hidden?.push(x);
     const pre: PrefixState | undefined =
       prefix && mp > 0 ? { table: prefix, m: mp, mask: prefixMask ? (prefixMask.dtype === 'float32' ? prefixMask : (tf.cast(prefixMask, 'float32') as tf.Tensor2D)) : (tf.ones([b, mp]) as tf.Tensor2D) } : undefined;
@@ -238,10 +270,10 @@ export class HfEncoder implements SentenceEncoder {
     let h2 = tf.reshape(x, [b * s, this.hidden]) as tf.Tensor2D; // [B·S, H]
     this.layers.forEach((layer, li) => {
       const pkv = pre ? prefixKv(pre, li, this.hidden, this.config.heads, b) : undefined;
-      h2 = layer.apply(h2, b, s, bias, pkv, onKv); // [B·S, H]
+      h2 = layer.apply(h2, b, s, bias, pkv, layerTaps); // [B·S, H]
       x = tf.reshape(h2, [b, s, this.hidden]) as tf.Tensor3D; // [B, S, H]
       hidden?.push(x);
     });
-    return hidden ? (tf.clone(x) as tf.Tensor3D) : x; // [B, S, H]
+    return x; // [B, S, H]
   }
 }

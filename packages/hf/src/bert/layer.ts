@@ -14,6 +14,14 @@ import type { BertLayerWeights, DenseWeights } from './weights.js';
 
 type Linear = (x: tf.Tensor2D) => tf.Tensor2D;
 
+/** What a layer hands out while it runs (statistics, probes): tensors of the enclosing tidy. */
+export interface LayerTaps {
+  /** Receives the key and value projections [B·S, H]. */
+  kv?: (k: tf.Tensor2D, v: tf.Tensor2D) => void;
+  /** Receives the feed-forward activation act(Dense(a)) [B·S, I] (BertIntermediate's output). */
+  ffn?: (i: tf.Tensor2D) => void;
+}
+
 /** A frozen dense layer: [N, in] → [N, out]; `owned` is the transpose it made. */
 export function frozenDense(d: DenseWeights): { apply: Linear; owned: tf.Tensor[] } {
   const fw: FrozenWeight = freezeWeight(d.w);
@@ -51,13 +59,13 @@ export class BertLayer {
    * @param x [B·S, H] the layer input
    * @param bias [B, 1, 1, mp + S] additive key mask (0 or float32 min)
    * @param pkv the prefix's keys/values for this layer, [B, n_h, mp, d_h] each
-   * @param onKv receives the key and value projections [B·S, H] (statistics)
+   * @param taps receive intermediate tensors (see {@link LayerTaps})
    * @returns [B·S, H] (call inside tf.tidy)
    */
-  apply(x: tf.Tensor2D, b: number, s: number, bias: tf.Tensor4D, pkv?: { k: tf.Tensor4D; v: tf.Tensor4D }, onKv?: (k: tf.Tensor2D, v: tf.Tensor2D) => void): tf.Tensor2D {
+  apply(x: tf.Tensor2D, b: number, s: number, bias: tf.Tensor4D, pkv?: { k: tf.Tensor4D; v: tf.Tensor4D }, taps: LayerTaps = {}): tf.Tensor2D {
     const h = this.hidden;
     const [q2, k2, v2] = tf.split(this.qkv(x), 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // 3 × [B·S, H]
-    onKv?.(k2, v2);
+    taps.kv?.(k2, v2);
     const q = this.splitHeads(q2, b, s); // [B, n_h, S, d_h]
     let k = this.splitHeads(k2, b, s); // [B, n_h, S, d_h]
     let v = this.splitHeads(v2, b, s); // [B, n_h, S, d_h]
@@ -70,6 +78,7 @@ export class BertLayer {
     const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b * s, h]) as tf.Tensor2D; // [B·S, H]
     const a = layerNorm(tf.add(this.attnOut(merged), x) as tf.Tensor2D, this.w.attnLn, this.eps); // [B·S, H]
     const i = this.act(this.inter(a)); // [B·S, I]
+    taps.ffn?.(i);
     return layerNorm(tf.add(this.out(i), a) as tf.Tensor2D, this.w.outLn, this.eps); // [B·S, H]
   }
 

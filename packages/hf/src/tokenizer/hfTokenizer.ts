@@ -9,6 +9,8 @@ import { PandaError } from '@panda/core';
 import type { Tokenizer } from '@panda/backbones';
 import { localPretrainedPath } from '../local/transformersEnv.js';
 import { tokenizerJsonFromLegacyFiles } from './legacyFiles.js';
+import { longestFirst } from './longestFirst.js';
+import { applyPairLayout, readPairLayout, type PairLayout } from './pairLayout.js';
 
 export class HfTokenizer implements Tokenizer {
   /** The transformers.js tokenizer this wraps. */
@@ -22,6 +24,8 @@ export class HfTokenizer implements Tokenizer {
   readonly unkId?: number;
   /** Ids of special tokens (never produced by plain text). */
   readonly specialIds: ReadonlySet<number>;
+  /** The special tokens and segment ids around a sentence pair (the tokenizer's post-processor). */
+  readonly pairLayout: PairLayout;
 
   /** @param fallbackPadId the config's pad_token_id, used when the tokenizer names no pad token */
   constructor(inner: PreTrainedTokenizer, fallbackPadId = 0) {
@@ -36,6 +40,7 @@ export class HfTokenizer implements Tokenizer {
     }
     if (typeof inner.unk_token_id === 'number') this.unkId = inner.unk_token_id;
     this.specialIds = new Set(inner.all_special_ids);
+    this.pairLayout = readPairLayout(inner);
   }
 
   /** Ids of one text with the model's special tokens ([CLS] … [SEP], <s> … </s>), no padding. */
@@ -43,9 +48,23 @@ export class HfTokenizer implements Tokenizer {
     return this.inner.encode(text);
   }
 
-  /** Ids of a sentence pair as the model joins them ([CLS] a [SEP] b [SEP], <s> a </s></s> b </s>). */
-  encodePair(text: string, pair: string): number[] {
-    return this.inner.encode(text, { text_pair: pair });
+  /**
+   * A sentence pair as the model's tokenizer joins it ([CLS] a [SEP] b [SEP] with segment ids
+   * 0…0 1…1; <s> a </s></s> b </s> with segment ids all 0), at most `maxTokens` ids: the plain ids
+   * of each text, cut by Hugging Face's `longest_first` rule (see `longestFirst.ts`), in the
+   * tokenizer's {@link pairLayout}. Untruncated, the ids are transformers.js's
+   * `encode(text, { text_pair })`.
+   * @throws `CONFIG_INVALID` when `maxTokens` leaves no room for the special tokens.
+   */
+  encodePair(text: string, pair: string, maxTokens: number): { ids: number[]; typeIds: number[]; truncated: boolean } {
+    const specials = this.pairLayout.specials;
+    if (!Number.isInteger(maxTokens) || maxTokens < specials) {
+      throw new PandaError('CONFIG_INVALID', `encodePair: maxTokens ${maxTokens} leaves no room for the pair's ${specials} special tokens`, { details: { maxTokens, specials } });
+    }
+    const a = this.encodePlain(text);
+    const b = this.encodePlain(pair);
+    const [na, nb] = longestFirst(a.length, b.length, maxTokens - specials);
+    return { ...applyPairLayout(this.pairLayout, a.slice(0, na), b.slice(0, nb)), truncated: na < a.length || nb < b.length };
   }
 
   /** Ids of a text without special tokens (label words, template pieces). */
