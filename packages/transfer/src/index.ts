@@ -1,5 +1,5 @@
-export { describeTask, taskEmbeddingConfigSchema } from './embedding/taskEmbedding.js';
-export type { TaskDescription, TaskEmbeddingConfig, TaskEmbeddingConfigInput, PromptWeights } from './embedding/taskEmbedding.js';
+export { describeTask, describeRun, taskEmbeddingConfigSchema } from './embedding/taskEmbedding.js';
+export type { TaskDescription, TaskEmbeddingConfig, TaskEmbeddingConfigInput } from './embedding/taskEmbedding.js';
 export { rowMean, eAvg, spotPerToken, activationOverlap } from './metrics/similarity.js';
 export { cosine } from '@panda/core';
 export { betaFrom, betaMappingSchema } from './beta/beta.js';

@@ -4,13 +4,14 @@ import { z } from 'zod';
 export const tuneConfigSchema = z
   .object({
     method: z
-      .enum(['prompt-tuning', 'deep-prompt-tuning', 'model-tuning', 'linear-probe'])
+      .string()
+      .min(1)
       .default('prompt-tuning')
       .describe(
-        'prompt-tuning: m soft prompt rows + a linear head train, the encoder stays frozen; ' +
+        'a registered tuning method: prompt-tuning: m soft prompt rows + a linear head train, the encoder stays frozen; ' +
           'deep-prompt-tuning: a key/value prefix of m rows at every attention layer (P-tuning v2) + the head, the encoder stays frozen; ' +
           'model-tuning: every encoder weight + the head train (full fine-tuning baseline); ' +
-          'linear-probe: the head alone on the frozen sentence embedding',
+          'linear-probe: the head alone on the frozen sentence embedding; or a method a plugin registers',
       ),
     promptLength: z.number().int().min(1).default(16).describe('number of soft prompt rows m (prompt-tuning), or of prefix rows per layer (deep-prompt-tuning)'),
     promptInit: z.enum(['vocab', 'random']).default('vocab').describe('initial prompt rows: input vectors of random vocabulary tokens, or Gaussian noise'),
@@ -43,10 +44,10 @@ export const tuneConfigSchema = z
     bucket: z.number().int().min(0).default(8).describe('group batches by length within windows of this many batches (0: plain shuffle)'),
     evalBatchSize: z.number().int().min(1).default(64).describe('examples per evaluation forward pass'),
     pairEncoding: z
-      .enum(['joined', 'two-tower'])
-      .default('joined')
+      .enum(['joined', 'two-tower', 'tokenizer'])
+      .optional()
       .describe(
-        "how a sentence pair reaches the encoder: 'joined' into one sequence (the cross-encoder input of the paper's BERT), or 'two-tower': each text encoded on its own through the same prompt and the head reading [u, v, |u - v|, u*v] (Sentence-BERT; what a sentence encoder such as USE-Lite is trained for)",
+        "how a sentence pair reaches the encoder: 'joined' into one sequence (text + ' ' + textB), 'two-tower': each text encoded on its own through the same prompt and the head reading [u, v, |u - v|, u*v] (Sentence-BERT; what a sentence encoder such as USE-Lite is trained for), or 'tokenizer': the tokenizer's own pair format ([CLS] a [SEP] b [SEP] with segment ids, the longer text cut first; BERT/RoBERTa). Default: the backbone's (two-tower on USE-Lite, tokenizer on Hugging Face models; joined with a template)",
       ),
     template: z
       .string()

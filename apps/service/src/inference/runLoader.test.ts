@@ -6,8 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite, type Backbone } from '@panda/backbones';
 import type { Example } from '@panda/datasets';
-import { encodeExamples, saveRun, setFeatures, tune, type TuneConfigInput } from '@panda/tuner';
-import { Template, softLayout } from '@panda/templates';
+import { modelFromParts, saveRun, tune, type TuneConfigInput } from '@panda/tuner';
 import { LoadedRun } from './runLoader.js';
 
 let backbone: Backbone;
@@ -42,14 +41,12 @@ async function roundTrip(name: string, config: TuneConfigInput): Promise<{ tuner
   const dev = pairs(12, 1);
   const r = await tune({ backbone, data: { train: pairs(32), dev, labels }, config: { epochs: 2, batchSize: 8, promptLength: 4, seed: 3, ...config } });
   await saveRun(join(dir, name), r, { task: 'toy-pairs', labels });
-  const template = config.template ? Template.parse(config.template) : undefined;
-  const rendering = template ? { template, layout: softLayout(template, backbone.tokenizer) } : undefined;
-  const promptRows = r.weights.prompt!.shape[0];
-  const set = encodeExamples(backbone.tokenizer, dev, 128 - (rendering ? 0 : promptRows), rendering, config.pairEncoding ?? 'joined');
-  const expected = tf.tidy(() => {
-    const features = setFeatures(backbone.encoder, set, backbone.tokenizer.padId, 64, r.weights.prompt as tf.Tensor2D); // [N, F]
-    return tf.softmax(tf.add(tf.matMul(features, r.weights['head/kernel'] as tf.Tensor2D), r.weights['head/bias']!)).arraySync() as number[][];
-  });
+  // The tuner's evaluation path on the run's weights, as it scored dev in training.
+  const model = modelFromParts(backbone, { method: r.config.method, weights: r.weights, adapter: { ...r.adapter, pairEncoding: r.pairEncoding, ...(r.config.template ? { template: r.config.template } : {}) } });
+  const logits = model.setLogits(model.encode(dev), 64); // [N, C]
+  const expected = tf.tidy(() => tf.softmax(logits).arraySync() as number[][]);
+  tf.dispose(logits);
+  model.dispose();
   tf.dispose(r.weights);
   const run = await LoadedRun.load(join(dir, name), backbone);
   try {

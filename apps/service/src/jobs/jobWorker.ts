@@ -8,7 +8,7 @@ import { loadUseLite, type Backbone } from '@panda/backbones';
 import { fileTask, getTask, resolveDataDir, type FileTaskOptions, type TaskDefinition } from '@panda/datasets';
 import { PromptBank } from '@panda/bank';
 import { loadRun, tuneTask, type TuneConfigInput } from '@panda/tuner';
-import { addRunToBank, describeTask, transferTask, type TaskEmbeddingConfigInput, type TransferOptionsInput } from '@panda/transfer';
+import { addRunToBank, describeRun, transferTask, type TaskEmbeddingConfigInput, type TransferOptionsInput } from '@panda/transfer';
 
 interface Common {
   /** A registered task name, or the user's files (paths already resolved inside the data directory). */
@@ -105,14 +105,7 @@ async function retrieve(job: Extract<WorkerJob, { kind: 'retrieve' }>, task: Tas
   const config = { method: 'prompt-tuning' as const, epochs: 1, ...(job.config ?? {}) };
   const probe = await tuneTask({ task, ...common, outDir: job.outDir, evaluateTest: false, config, skipBadRows: job.skipBadRows ?? false });
   const dev = await task.load('dev', { dataDir: resolveDataDir(common.dataDir), skipBadRows: true });
-  const run = await loadRun(job.outDir);
-  let embedding: Float32Array;
-  try {
-    const weights = { ...(run.weights.prompt ? { prompt: run.weights.prompt as tf.Tensor2D } : {}), ...(run.weights.prefix ? { prefix: run.weights.prefix as tf.Tensor2D } : {}) };
-    embedding = describeTask(backbone, weights, dev.examples, { ...(probe.config.maxSeqLength ? { maxSeqLength: probe.config.maxSeqLength } : {}), ...(job.embedding ?? {}) }).embedding;
-  } finally {
-    tf.dispose(run.weights);
-  }
+  const embedding = (await describeRun(job.outDir, backbone, dev.examples, job.embedding ?? {})).embedding;
   const bank = PromptBank.open(job.bankDir);
   try {
     const hits = bank.query(embedding, { model: backbone.id, k: job.k, excludeTasks: [task.name], method: probe.config.method });

@@ -4,6 +4,7 @@ import { initBackend } from '@panda/runtime';
 import { loadUseLite, type Backbone } from '@panda/backbones';
 import type { Example } from '@panda/datasets';
 import { describeTask } from './taskEmbedding.js';
+import { modelOfPrompt } from '@panda/tuner';
 import { cosine } from '@panda/core';
 
 let backbone: Backbone;
@@ -16,9 +17,19 @@ afterAll(() => backbone.dispose());
 const texts = ['a wonderful film', 'i hated it', 'the stock market fell sharply', 'rain is expected tomorrow', 'what a boring plot', 'great acting'];
 const examples: Example[] = texts.map((text, i) => ({ id: `x:${i}`, text, label: i % 2 }));
 
+/** describeTask on the adapted model of bare prompt weights (freed after). */
+function describeWith(weights: { prompt?: tf.Tensor2D; prefix?: tf.Tensor2D }, xs: Example[], config?: Parameters<typeof describeTask>[2]) {
+  const model = modelOfPrompt(backbone, weights);
+  try {
+    return describeTask(model, xs, config);
+  } finally {
+    model.dispose();
+  }
+}
+
 describe('describeTask', () => {
   it("without a prompt, 'sentence' is the mean of the encoder's sentence embeddings", () => {
-    const d = describeTask(backbone, {}, examples, { samples: 100 });
+    const d = describeWith({}, examples, { samples: 100 });
     expect(d.embedding).toHaveLength(512);
     expect(d.sampleIds.sort()).toEqual(examples.map((e) => e.id).sort());
     const direct = tf.tidy(() => {
@@ -41,20 +52,20 @@ describe('describeTask', () => {
     const prompt = tf.randomNormal([4, 256], 0, 1, 'float32', 9) as tf.Tensor2D;
     const prefix = tf.randomNormal([3, 1536], 0, 0.5, 'float32', 3) as tf.Tensor2D;
     // Warm-up: the backend creates a few constants once, on first use of an op.
-    describeTask(backbone, { prefix }, examples, { samples: 3 });
-    describeTask(backbone, { prompt }, examples, { samples: 3, token: 'mean' });
+    describeWith({ prefix }, examples, { samples: 3 });
+    describeWith({ prompt }, examples, { samples: 3, token: 'mean' });
     const before = tf.memory().numTensors;
-    const a = describeTask(backbone, { prompt }, examples);
-    const b = describeTask(backbone, { prompt }, examples);
-    const plain = describeTask(backbone, {}, examples);
+    const a = describeWith({ prompt }, examples);
+    const b = describeWith({ prompt }, examples);
+    const plain = describeWith({}, examples);
     expect(Buffer.from(a.embedding.buffer).equals(Buffer.from(b.embedding.buffer))).toBe(true);
     expect(cosine(a.embedding, plain.embedding)).toBeLessThan(0.9999);
     for (const token of ['mean', 'first'] as const) {
-      const d = describeTask(backbone, { prompt }, examples, { token, layer: 0 });
+      const d = describeWith({ prompt }, examples, { token, layer: 0 });
       expect(d.embedding).toHaveLength(512);
       expect(d.embedding.some((x) => x !== 0)).toBe(true);
     }
-    const deep = describeTask(backbone, { prefix }, examples, { samples: 3 });
+    const deep = describeWith({ prefix }, examples, { samples: 3 });
     expect(deep.sampleIds).toHaveLength(3);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([prompt, prefix]);

@@ -5,7 +5,7 @@ import { initBackend } from '@panda/runtime';
 import { loadUseLite, type Backbone } from '@panda/backbones';
 import { asTrainable, getTask, resolveDataDir } from '@panda/datasets';
 import { loadRun, tuneMany, type TuneJob, type TuneTaskResult } from '@panda/tuner';
-import { describeTask } from '../embedding/taskEmbedding.js';
+import { describeRun } from '../embedding/taskEmbedding.js';
 import { cosine } from '@panda/core';
 import { betaFrom } from '../beta/beta.js';
 import { gridSpecSchema, gridTasks, type GridSpec, type GridSpecInput } from './spec.js';
@@ -109,7 +109,7 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
           const run = await loadRun(runDir('prompt-tuning', task));
           try {
             const prompt = (run.weights.prompt ?? run.weights.prefix) as tf.Tensor2D | undefined;
-            const d = describeTask(backbone, { ...(run.weights.prompt ? { prompt: run.weights.prompt as tf.Tensor2D } : {}), ...(run.weights.prefix ? { prefix: run.weights.prefix as tf.Tensor2D } : {}) }, dev.examples, spec.embedding);
+            const d = await describeRun(runDir('prompt-tuning', task), backbone, dev.examples, spec.embedding);
             store.putTask({ task, embedding: d.embedding, activationRate: d.activationRate, prompt: prompt ? (prompt.dataSync() as Float32Array) : new Float32Array(0), promptRows: prompt ? prompt.shape[0] : 0 });
           } finally {
             tf.dispose(run.weights);

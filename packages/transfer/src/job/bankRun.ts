@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backbone } from '@panda/backbones';
 import type { PromptBank, BankEntry } from '@panda/bank';
-import { asClassification, getTask, resolveDataDir, type TaskDefinition } from '@panda/datasets';
-import { loadRun } from '@panda/tuner';
+import { asTrainable, getTask, resolveDataDir, type TaskDefinition } from '@panda/datasets';
+import { loadRun, modelFromParts, partsOfRun, type AdaptedModel } from '@panda/tuner';
 import { describeTask, type TaskEmbeddingConfigInput } from '../embedding/taskEmbedding.js';
 
 /**
@@ -23,12 +23,12 @@ export async function addRunToBank(options: {
   replace?: boolean;
 }): Promise<BankEntry> {
   const run = await loadRun(options.runDir);
+  let model: AdaptedModel | undefined;
   try {
-    const task = asClassification(options.task ?? getTask(run.adapter.task));
+    model = modelFromParts(options.backbone, partsOfRun(run));
+    const task = asTrainable(options.task ?? getTask(run.adapter.task));
     const dev = await task.load('dev', { dataDir: resolveDataDir(options.dataDir), skipBadRows: true });
-    const weights = { ...(run.weights.prompt ? { prompt: run.weights.prompt as tf.Tensor2D } : {}), ...(run.weights.prefix ? { prefix: run.weights.prefix as tf.Tensor2D } : {}) };
-    const maxSeqLength = (run.manifest.config as { maxSeqLength?: number } | undefined)?.maxSeqLength;
-    const d = describeTask(options.backbone, weights, dev.examples, { ...(maxSeqLength ? { maxSeqLength } : {}), ...options.embedding });
+    const d = describeTask(model, dev.examples, options.embedding);
     const metrics = Object.fromEntries(Object.entries((run.manifest.metrics as Record<string, unknown>) ?? {}).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
     const entry = {
       id: options.id ?? `${run.adapter.task}/${run.adapter.method}/${options.runDir.split(/[\\/]/).filter(Boolean).pop()}`,
@@ -42,6 +42,7 @@ export async function addRunToBank(options: {
     };
     return options.replace === false ? options.bank.add(entry) : options.bank.replace(entry);
   } finally {
+    model?.dispose();
     tf.dispose(run.weights);
   }
 }

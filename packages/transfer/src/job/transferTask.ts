@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { PandaError, silent, type ProgressListener } from '@panda/core';
 import { loadUseLite, type Backbone } from '@panda/backbones';
 import { PromptBank } from '@panda/bank';
-import { asClassification, resolveDataDir, type TaskDefinition } from '@panda/datasets';
+import { asTrainable, resolveDataDir, type TaskDefinition } from '@panda/datasets';
 import { distillConfigSchema, loadRun, tuneConfigSchema, tuneTask, type TuneTaskResult } from '@panda/tuner';
-import { describeTask, taskEmbeddingConfigSchema, type TaskEmbeddingConfigInput } from '../embedding/taskEmbedding.js';
+import { describeRun, taskEmbeddingConfigSchema, type TaskEmbeddingConfigInput } from '../embedding/taskEmbedding.js';
 import { betaFrom, betaMappingSchema, type BetaMapping } from '../beta/beta.js';
 import { addRunToBank } from './bankRun.js';
 
@@ -48,8 +48,16 @@ export interface TransferReport {
   method: string;
   targetEmbeddingFrom: { devAccuracy: number; epochs: number };
   sources: Array<{ id: string; task: string; similarity: number; beta: number }>;
-  teachers: Array<{ sources: string[]; devAccuracy: number; testAccuracy?: number; dir: string }>;
-  student: { devAccuracy: number; testAccuracy?: number; dir: string; bankId?: string };
+  /** What devAccuracy / testAccuracy hold: accuracy, or mean(Pearson, Spearman) for a regression target. */
+  metric: string;
+  /** Each teacher: the tasks and bank entry ids of its source(s), its scores and its folder. */
+  teachers: Array<{ sources: string[]; sourceIds: string[]; devAccuracy: number; testAccuracy?: number; dir: string }>;
+  /**
+   * The student. With `best` fusion over k > 1 sources, `selectedOnDev` says its dev score is the
+   * one it was chosen on (optimistic); `testAccuracy` is then the unbiased figure, and every
+   * candidate is listed.
+   */
+  student: { devAccuracy: number; testAccuracy?: number; dir: string; bankId?: string; selectedOnDev?: boolean; candidates?: Array<{ dir: string; devAccuracy: number; testAccuracy?: number }> };
   seconds: number;
 }
 
@@ -96,14 +104,7 @@ export async function retrieveSources(options: {
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const dev = await task.load('dev', { dataDir: resolveDataDir(options.dataDir), skipBadRows: true });
-  const run = await loadRun(options.outDir);
-  let embedding: Float32Array;
-  try {
-    const w = { ...(run.weights.prompt ? { prompt: run.weights.prompt as tf.Tensor2D } : {}), ...(run.weights.prefix ? { prefix: run.weights.prefix as tf.Tensor2D } : {}) };
-    embedding = describeTask(backbone, w, dev.examples, { ...(config.maxSeqLength ? { maxSeqLength: config.maxSeqLength } : {}), ...options.embedding }).embedding;
-  } finally {
-    tf.dispose(run.weights);
-  }
+  const embedding = (await describeRun(options.outDir, backbone, dev.examples, options.embedding)).embedding;
   const hits = bank.query(embedding, { model: backbone.id, k: options.k, excludeTasks: [task.name], method: config.method });
   if (hits.length === 0) throw new PandaError('BANK_EMPTY', `the bank has no ${config.method} prompt of another task for ${backbone.id}`);
   const mapping = options.beta ?? betaMappingSchema.parse({});
@@ -130,7 +131,8 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
   if (config.method !== 'prompt-tuning' && config.method !== 'deep-prompt-tuning') {
     throw new PandaError('CONFIG_INVALID', `prompt transfer needs prompt-tuning or deep-prompt-tuning, not ${config.method}`);
   }
-  const target = asClassification(options.target);
+  // Classification and regression targets (STS-B) alike; span and choice tasks as text-pair classification.
+  const target = asTrainable(options.target);
   const backbone = options.backbone ?? (await loadUseLite());
   const bank = PromptBank.open(options.bankDir);
   const common = { task: target, backbone, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.signal ? { signal: options.signal } : {}), onProgress };
@@ -141,23 +143,23 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
     const sources = found.sources;
     onProgress({ type: 'log', message: `sources: ${sources.map((s) => `${s.task} (sim ${s.similarity.toFixed(3)}, β ${s.beta.toFixed(3)})`).join(', ')}` });
 
-    // 3. teacher(s): PoT
+    // 3. teacher(s): PoT. Each teacher is named after its bank entry (two entries of one task are two teachers).
     const teacherPlans =
       opts.fusion === 'early'
-        ? [{ name: 'early-fusion', from: sources.map((s) => ({ dir: s.dir, weight: Math.max(s.beta, 1e-6) })), sources: sources.map((s) => s.task), beta: sources.reduce((a, s) => a + s.beta, 0) / sources.length }]
-        : sources.map((s) => ({ name: s.task, from: [{ dir: s.dir }], sources: [s.task], beta: s.beta }));
-    const teachers: Array<{ dir: string; beta: number; name: string; sources: string[]; result: TuneTaskResult }> = [];
-    for (const plan of teacherPlans) {
-      onProgress({ type: 'log', message: `teacher: prompt transfer from ${plan.sources.join(' + ')}` });
-      const dir = join(options.outDir, `teacher-${plan.name}`);
-      const result = await tuneTask({ ...common, outDir: dir, initFrom: plan.from, config, manifest: { transfer: { kind: 'pot', sources: plan.sources } } });
+        ? [{ name: 'early-fusion', from: sources.map((s) => ({ dir: s.dir, weight: Math.max(s.beta, 1e-6) })), sources, beta: sources.reduce((a, s) => a + s.beta, 0) / sources.length }]
+        : sources.map((s) => ({ name: s.id, from: [{ dir: s.dir }], sources: [s], beta: s.beta }));
+    const teachers: Array<{ dir: string; beta: number; name: string; sources: RetrievedSource[]; result: TuneTaskResult }> = [];
+    for (const [i, plan] of teacherPlans.entries()) {
+      onProgress({ type: 'log', message: `teacher: prompt transfer from ${plan.sources.map((s) => s.id).join(' + ')}` });
+      const dir = join(options.outDir, teacherPlans.length > 1 ? `teacher-${i + 1}-${folderName(plan.name)}` : `teacher-${folderName(plan.name)}`);
+      const result = await tuneTask({ ...common, outDir: dir, initFrom: plan.from, config, manifest: { transfer: { kind: 'pot', sources: plan.sources.map(describeSource) } } });
       teachers.push({ dir, beta: plan.beta, name: plan.name, sources: plan.sources, result });
     }
 
     // 4. student(s): fresh prompt + KD
     const studentConfig = { ...config, ...(opts.studentLr ? { lr: opts.studentLr } : {}) };
     const groups = opts.fusion === 'late' ? [teachers] : teachers.map((t) => [t]);
-    let best: { result: TuneTaskResult; dir: string } | undefined;
+    const students: Array<{ result: TuneTaskResult; dir: string }> = [];
     for (const [i, group] of groups.entries()) {
       const dir = join(options.outDir, groups.length > 1 ? `student-${i + 1}` : 'student');
       onProgress({ type: 'log', message: `student: distilled from ${group.map((t) => `${t.name} (β ${t.beta.toFixed(3)})`).join(', ')}` });
@@ -167,30 +169,51 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
         config: studentConfig,
         teachers: group.map((t) => ({ dir: t.dir, beta: t.beta, name: t.name })),
         distill: opts.distill,
-        manifest: { transfer: { kind: 'panda', fusion: opts.fusion, sources: sources.filter((s) => group.some((t) => t.sources.includes(s.task))).map(({ dir: _d, ...s }) => s) } },
+        manifest: { transfer: { kind: 'panda', fusion: opts.fusion, sources: group.flatMap((t) => t.sources).map(describeSource) } },
       });
-      if (!best || result.metrics.devScore > best.result.metrics.devScore) best = { result, dir };
+      students.push({ result, dir });
     }
+    // 'best' with k > 1 picks the student with the best dev score: that score is the one it was
+    // selected on, so the report marks it, and the test score (when there is one) is the unbiased one.
+    const best = students.reduce((a, b) => (b.result.metrics.devScore > a.result.metrics.devScore ? b : a));
 
     // 5. store the student
     let bankId: string | undefined;
     if (opts.store) {
-      const entry = await addRunToBank({ bank, backbone, runDir: best!.dir, task: target, id: `${target.name}/${config.method}/panda-${new Date().toISOString().replace(/[:.]/g, '-')}`, embedding: opts.embedding, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
+      const entry = await addRunToBank({ bank, backbone, runDir: best.dir, task: target, id: `${target.name}/${config.method}/panda-${new Date().toISOString().replace(/[:.]/g, '-')}`, embedding: opts.embedding, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
       bankId = entry.id;
       onProgress({ type: 'log', message: `stored the student in the bank as ${bankId}` });
     }
-    const m = best!.result.metrics;
+    const m = best.result.metrics;
     return {
       target: target.name,
       method: config.method,
       targetEmbeddingFrom: { devAccuracy: probe.metrics.devScore, epochs: opts.probeEpochs },
       sources: sources.map(({ dir: _d, ...s }) => s),
-      teachers: teachers.map((t) => ({ sources: t.sources, devAccuracy: t.result.metrics.devScore, ...(t.result.metrics.testScore !== undefined ? { testAccuracy: t.result.metrics.testScore } : {}), dir: t.dir })),
-      student: { devAccuracy: m.devScore, ...(m.testScore !== undefined ? { testAccuracy: m.testScore } : {}), dir: best!.dir, ...(bankId ? { bankId } : {}) },
+      metric: m.metric,
+      teachers: teachers.map((t) => ({ sources: t.sources.map((s) => s.task), sourceIds: t.sources.map((s) => s.id), devAccuracy: t.result.metrics.devScore, ...(t.result.metrics.testScore !== undefined ? { testAccuracy: t.result.metrics.testScore } : {}), dir: t.dir })),
+      student: {
+        devAccuracy: m.devScore,
+        ...(m.testScore !== undefined ? { testAccuracy: m.testScore } : {}),
+        dir: best.dir,
+        ...(bankId ? { bankId } : {}),
+        ...(students.length > 1 ? { selectedOnDev: true, candidates: students.map((c) => ({ dir: c.dir, devAccuracy: c.result.metrics.devScore, ...(c.result.metrics.testScore !== undefined ? { testAccuracy: c.result.metrics.testScore } : {}) })) } : {}),
+      },
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
     bank.close();
     if (!options.backbone) backbone.dispose();
   }
+}
+
+/** A bank entry id as a folder name: path separators and other odd characters become '_'. */
+function folderName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
+}
+
+/** What a run manifest records of a source. */
+function describeSource(s: RetrievedSource): Omit<RetrievedSource, 'dir'> {
+  const { dir: _dir, ...rest } = s;
+  return rest;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError, Rng } from '@panda/core';
-import type { Tokenizer } from '@panda/backbones';
+import type { PairEncoding, Tokenizer } from '@panda/backbones';
 import type { Example } from '@panda/datasets';
 import { renderTokens, type SoftLayout, type Template } from '@panda/templates';
 
@@ -27,14 +27,11 @@ export interface EncodedSet {
    * text alone). Absent for joined pairs and single-text tasks.
    */
   idsB?: number[][];
+  /** The tokenizer's own pair encoding: each id's segment (0 first text, 1 second), beside `ids`. */
+  typeIds?: number[][];
 }
 
-/**
- * How a sentence pair reaches the encoder: `joined` into one sequence (`text + ' ' + textB`, the
- * cross-encoder input of the paper's BERT), or `two-tower`: each text encoded on its own through the
- * same prompt, the head reading [u, v, |u − v|, u·v] (Sentence-BERT's features).
- */
-export type PairEncoding = 'joined' | 'two-tower';
+export type { PairEncoding };
 
 /**
  * The two-tower view of a set: its second texts as the token rows (for {@link padBatch} and
@@ -42,13 +39,14 @@ export type PairEncoding = 'joined' | 'two-tower';
  */
 export function secondTower(set: EncodedSet): EncodedSet | undefined {
   if (!set.idsB) return undefined;
-  const { idsB, soft: _soft, ...rest } = set;
+  const { idsB, soft: _soft, typeIds: _typeIds, ...rest } = set;
   return { ...rest, ids: idsB };
 }
 
 /**
  * Tokenizes examples for the encoder. Without a template a sentence pair is encoded as one joined
- * sequence (`text + ' ' + textB`) and clipped to `maxTokens`. With a template each example is
+ * sequence (`text + ' ' + textB`) clipped to `maxTokens`, as two towers, or by the tokenizer's own
+ * pair format (`tokenizer`: `[CLS] a [SEP] b [SEP]` with segment ids). With a template each example is
  * rendered through it (`renderTokens`: only `|shorten` fields are cut, the template's own text and
  * soft tokens never), and the soft-token positions are recorded in `soft`.
  * @throws PandaError `PROMPT_TOO_LONG` when a template's fixed parts alone exceed `maxTokens`.
@@ -66,6 +64,7 @@ export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[
     const idsB = examples.map((e) => tokens(e.textB ?? ''));
     return { ids, idsB, labels: examples.map((e) => e.label), exampleIds: examples.map((e) => e.id), truncated };
   }
+  if (pairs === 'tokenizer' && !rendering && examples.some((e) => e.textB !== undefined)) return tokenizerPairs(tokenizer, examples, maxTokens);
   if (rendering) {
     let cut = 0;
     const rendered = examples.map((e) => {
@@ -89,6 +88,29 @@ export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[
     return t.length === 0 ? [tokenizer.padId] : t.slice(0, maxTokens);
   });
   return { ids, labels: examples.map((e) => e.label), exampleIds: examples.map((e) => e.id), truncated };
+}
+
+/** Pairs in the tokenizer's own format; single texts of the set get segment 0 throughout. */
+function tokenizerPairs(tokenizer: Tokenizer, examples: readonly Example[], maxTokens: number): EncodedSet {
+  if (!tokenizer.encodePair) throw new PandaError('CONFIG_INVALID', "this backbone's tokenizer has no pair format: use pair encoding 'joined' or 'two-tower'");
+  let truncated = 0;
+  const ids: number[][] = [];
+  const typeIds: number[][] = [];
+  for (const e of examples) {
+    if (e.textB === undefined) {
+      const t = tokenizer.encode(e.text);
+      if (t.length > maxTokens) truncated++;
+      const row = t.length === 0 ? [tokenizer.padId] : t.slice(0, maxTokens);
+      ids.push(row);
+      typeIds.push(row.map(() => 0));
+      continue;
+    }
+    const pair = tokenizer.encodePair(e.text, e.textB, maxTokens);
+    if (pair.truncated) truncated++;
+    ids.push(pair.ids);
+    typeIds.push(pair.typeIds);
+  }
+  return { ids, typeIds, labels: examples.map((e) => e.label), exampleIds: examples.map((e) => e.id), truncated };
 }
 
 /**
@@ -121,14 +143,16 @@ export function orderedBatches(lengths: readonly number[], batchSize: number, so
  * @returns ids int32 [B, T], mask float32 [B, T] and, for a set with template soft tokens, `soft`
  *   int32 [B, T] (the prompt-table row at each soft position, −1 elsewhere); the caller owns them.
  */
-export function padBatch(set: EncodedSet, rows: readonly number[], padId: number): { ids: tf.Tensor2D; mask: tf.Tensor2D; soft?: tf.Tensor2D } {
+export function padBatch(set: EncodedSet, rows: readonly number[], padId: number): { ids: tf.Tensor2D; mask: tf.Tensor2D; soft?: tf.Tensor2D; typeIds?: tf.Tensor2D } {
   const t = Math.max(...rows.map((r) => set.ids[r]!.length));
   const ids = new Int32Array(rows.length * t).fill(padId);
   const mask = new Float32Array(rows.length * t);
   const soft = set.soft ? new Int32Array(rows.length * t).fill(-1) : undefined;
+  const typeIds = set.typeIds ? new Int32Array(rows.length * t) : undefined;
   rows.forEach((r, b) => {
     const row = set.ids[r]!;
     ids.set(row, b * t);
+    if (typeIds) typeIds.set(set.typeIds![r]!, b * t);
     mask.fill(1, b * t, b * t + row.length);
     if (soft) for (const s of set.soft![r]!) soft[b * t + s.position] = s.row;
   });
@@ -136,5 +160,6 @@ export function padBatch(set: EncodedSet, rows: readonly number[], padId: number
     ids: tf.tensor2d(ids, [rows.length, t], 'int32'),
     mask: tf.tensor2d(mask, [rows.length, t]),
     ...(soft ? { soft: tf.tensor2d(soft, [rows.length, t], 'int32') } : {}),
+    ...(typeIds ? { typeIds: tf.tensor2d(typeIds, [rows.length, t], 'int32') } : {}),
   };
 }

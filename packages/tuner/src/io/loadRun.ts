@@ -14,13 +14,14 @@ export const adapterConfigSchema = z
     task: z.string(),
     /** Class names; empty for a regression run. */
     labels: z.array(z.string()),
-    method: z.enum(['prompt-tuning', 'deep-prompt-tuning', 'model-tuning', 'linear-probe']),
+    /** A registered tuning method's name (the built-ins, or a plugin's). */
+    method: z.string().min(1),
     /** Runs written before regression existed have no objective: classification. */
     objective: z.enum(['classification', 'regression']).default('classification'),
     /** The template inputs were rendered through, when the run used one. */
     template: z.string().optional(),
     /** How pairs were encoded (runs without it joined them). */
-    pairEncoding: z.enum(['joined', 'two-tower']).default('joined'),
+    pairEncoding: z.enum(['joined', 'two-tower', 'tokenizer']).default('joined'),
     promptLength: z.number().int().min(0),
     prefix: z.record(z.string(), z.unknown()).optional(),
     trainableParams: z.number().int().min(0),

@@ -26,14 +26,14 @@ export async function saveRun(
     labels: extra.labels,
     method: result.config.method,
     objective: result.objective,
-    // Rows of the trained prompt table: the template's soft rows when the template has any.
-    promptLength: result.config.method === 'prompt-tuning' ? (result.weights.prompt?.shape[0] ?? result.config.promptLength) : result.config.method === 'deep-prompt-tuning' ? result.config.promptLength : 0,
+    // What the method records (promptLength: rows of its prompt table, the template's soft rows
+    // when the template has any; deep prompts: the P-tuning v2 prefix layout).
+    promptLength: 0,
+    ...result.adapter,
     // A template run: every input is rendered through it (and its soft tokens take the prompt rows).
     ...(result.config.template !== undefined ? { template: result.config.template } : {}),
-    // Two-tower pairs: each text encoded on its own, the head reads [u, v, |u − v|, u·v].
-    ...(result.config.pairEncoding === 'two-tower' ? { pairEncoding: 'two-tower' } : {}),
-    // Deep prompts: the P-tuning v2 table layout (slot 2l = layer l's keys, 2l+1 its values).
-    ...(result.prefix ? { prefix: result.prefix } : {}),
+    // How pairs reached the encoder: joined, two-tower ([u, v, |u − v|, u·v]) or the tokenizer's format.
+    pairEncoding: result.pairEncoding,
     trainableParams: result.trainableParams,
     tensors: Object.fromEntries(Object.entries(result.weights).map(([k, t]) => [k, t.shape])),
   };

@@ -8,6 +8,7 @@ import { tune, type TuneResult } from '../train/tune.js';
 import { saveRun } from '../io/saveRun.js';
 import { loadRun } from '../io/loadRun.js';
 import { tuneConfigSchema } from '../config.js';
+import { methodByName } from '../methods/registry.js';
 import type { DistillConfigInput } from '../distill/config.js';
 
 export interface TuneTaskOptions {
@@ -89,6 +90,8 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
                 weights: run.weights,
                 beta: t.beta,
                 name: t.name ?? String(run.adapter.task),
+                method: run.adapter.method,
+                adapter: run.adapter,
                 prefixDropout: Number((run.adapter.prefix as { dropout?: number } | undefined)?.dropout ?? 0),
               })),
               ...(options.distill ? { config: options.distill } : {}),
@@ -116,20 +119,15 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
   }
 }
 
-/** Keys of the prompt parameters a run of each method transfers (never the head). */
-const PROMPT_KEYS: Record<string, (key: string) => boolean> = {
-  'prompt-tuning': (k) => k === 'prompt',
-  'deep-prompt-tuning': (k) => k === 'prefix' || k.startsWith('prefix/'),
-};
-
 /**
  * The initial prompt from saved runs: one run's prompt (PoT) or the weighted average of several
- * (early fusion). With reparameterisation the raw `prefix/*` parameters transfer (the folded table
- * is left out: it is not a parameter of such a run).
+ * (early fusion), over the keys the method transfers (with reparameterisation the raw `prefix/*`
+ * parameters; the folded table is not a parameter of such a run). Averaging raw MLP parameters is
+ * not averaging the tables they give, so early fusion of reparameterised prefixes is refused.
  */
-async function loadInit(sources: NonNullable<TuneTaskOptions['initFrom']>, backboneId: string, method: string): Promise<Record<string, tf.Tensor>> {
-  const pick = PROMPT_KEYS[method];
-  if (!pick) throw new PandaError('CONFIG_INVALID', `prompt transfer needs prompt-tuning or deep-prompt-tuning, not ${method}`);
+async function loadInit(sources: NonNullable<TuneTaskOptions['initFrom']>, backboneId: string, methodName: string): Promise<Record<string, tf.Tensor>> {
+  const method = methodByName(methodName);
+  if (!method.transferKeys) throw new PandaError('CONFIG_INVALID', `prompt transfer needs a method with transferable prompt parameters (prompt-tuning, deep-prompt-tuning), not ${methodName}`);
   const weights = sources.map((s) => s.weight ?? 1);
   const total = weights.reduce((a, w) => a + w, 0);
   if (!(total > 0) || weights.some((w) => !(w >= 0))) throw new PandaError('CONFIG_INVALID', `source weights must be ≥ 0 with a positive sum, got [${weights.join(', ')}]`);
@@ -137,10 +135,12 @@ async function loadInit(sources: NonNullable<TuneTaskOptions['initFrom']>, backb
   try {
     for (const [i, run] of runs.entries()) {
       if (run.adapter.backbone !== backboneId) throw new PandaError('MODEL_MISMATCH', `source ${sources[i]!.dir} was trained on ${run.adapter.backbone}, not ${backboneId}`);
-      if (run.adapter.method !== method) throw new PandaError('CONFIG_INVALID', `source ${sources[i]!.dir} is a ${run.adapter.method} run; this run is ${method}`);
+      if (run.adapter.method !== methodName) throw new PandaError('CONFIG_INVALID', `source ${sources[i]!.dir} is a ${run.adapter.method} run; this run is ${methodName}`);
     }
-    const projected = runs[0]!.adapter.prefix && (runs[0]!.adapter.prefix as { projection?: boolean }).projection;
-    const keys = Object.keys(runs[0]!.weights).filter((k) => pick(k) && !(projected && k === 'prefix'));
+    const keys = method.transferKeys(runs[0]!.weights);
+    if (runs.length > 1 && keys.some((k) => k.startsWith('prefix/'))) {
+      throw new PandaError('CONFIG_INVALID', 'early fusion of reparameterised prefixes would average the MLP weights, not the prefixes: fuse runs trained without prefixProjection, or use late fusion');
+    }
     return tf.tidy(() => {
       const out: Record<string, tf.Tensor> = {};
       for (const key of keys) {

@@ -70,7 +70,7 @@ async function distillCase(): Promise<Omit<TuneOptions, 'backbone' | 'onProgress
 async function runCase(name: string): Promise<Golden> {
   const losses: number[] = [];
   const options = name === 'pot-panda' ? await distillCase() : CASES[name]!;
-  const r = await tune({ backbone, ...options, onProgress: (e) => void (e.type === 'step' && losses.push(e.loss)) });
+  const r = await tune({ backbone, ...options, onProgress: (e) => void (e.type === 'step' && losses.push(e.loss!)) });
   if (options.init) tf.dispose(options.distill!.teachers[0]!.weights);
   const dir = await mkdtemp(join(tmpdir(), 'panda-golden-'));
   try {

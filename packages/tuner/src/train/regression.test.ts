@@ -4,7 +4,7 @@ import { initBackend } from '@panda/runtime';
 import { loadUseLite, type Backbone } from '@panda/backbones';
 import { pearsonAndSpearman, type Example } from '@panda/datasets';
 import { encodeExamples, secondTower } from '../data/batches.js';
-import { embedSet, pairFeatures } from '../eval/evaluate.js';
+import { pairFeatures } from '../eval/evaluate.js';
 import { tune } from './tune.js';
 import { meanSquaredError } from './loss.js';
 
@@ -45,7 +45,7 @@ describe('regression (STS-B-style one-output head)', () => {
     const r = await tune({
       backbone,
       data: { train: pairs(48), dev: pairs(16, 3), test: pairs(8, 5), labels: [], objective: 'regression' },
-      config: { method: 'prompt-tuning', epochs: 4, batchSize: 8, promptLength: 4, seed: 5, lr: 0.03, headLr: 0.05 },
+      config: { method: 'prompt-tuning', pairEncoding: 'joined', epochs: 4, batchSize: 8, promptLength: 4, seed: 5, lr: 0.03, headLr: 0.05 },
       onProgress: (e) => void (e.type === 'eval' && events.push(e.metrics as Record<string, number | undefined>)),
     });
     expect(r.objective).toBe('regression');
@@ -83,8 +83,11 @@ describe('regression (STS-B-style one-output head)', () => {
     expect(r.metrics.devScore).toBeGreaterThan(0.8);
     // The reported dev score is the one the saved prompt and head give on separately embedded texts.
     const dev = encodeExamples(backbone.tokenizer, data.dev, 124, undefined, 'two-tower');
-    const u = embedSet(backbone.encoder, dev, backbone.tokenizer.padId, 64, r.weights.prompt as tf.Tensor2D);
-    const v = embedSet(backbone.encoder, secondTower(dev)!, backbone.tokenizer.padId, 64, r.weights.prompt as tf.Tensor2D);
+    // An independent reference: every text through the encoder on its own, with the saved prompt.
+    const embedEach = (ids: number[][]) =>
+      tf.tidy(() => tf.concat(ids.map((row) => backbone.encoder.forward({ ids: tf.tensor2d([row], [1, row.length], 'int32'), mask: tf.ones([1, row.length]) as tf.Tensor2D, prompt: r.weights.prompt as tf.Tensor2D }).embedding), 0) as tf.Tensor2D); // [N, 512]
+    const u = embedEach(dev.ids);
+    const v = embedEach(secondTower(dev)!.ids);
     const out = tf.tidy(() => tf.add(tf.matMul(pairFeatures(u, v), r.weights['head/kernel'] as tf.Tensor2D), r.weights['head/bias']!).dataSync());
     expect(pearsonAndSpearman(Array.from(out), data.dev.map((e) => e.label))).toBeCloseTo(r.metrics.devScore, 6);
     // A teacher of the same encoding distils into a two-tower student; a joined student refuses its head.
@@ -95,7 +98,7 @@ describe('regression (STS-B-style one-output head)', () => {
       distill: { teachers: [{ weights: r.weights, beta: 0.5 }] },
     });
     expect(student.distill?.cachedTeacherLogits).toBe(true);
-    await expect(tune({ backbone, data, config: { epochs: 1, promptLength: 4 }, distill: { teachers: [{ weights: r.weights, beta: 0.5 }] } })).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+    await expect(tune({ backbone, data, config: { epochs: 1, promptLength: 4, pairEncoding: 'joined' }, distill: { teachers: [{ weights: r.weights, beta: 0.5 }] } })).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
     tf.dispose([u, v, r.weights, student.weights]);
     expect(tf.memory().numTensors).toBe(start);
   });

@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { PandaError } from '@panda/core';
+import type { Backbone, EncoderInput } from '@panda/backbones';
+import type { Example } from '@panda/datasets';
+import { encodeExamples, orderedBatches, padBatch, secondTower, type EncodedSet } from '../data/batches.js';
+import type { Injection, MethodInstance } from '../methods/method.js';
+import type { Head } from './head.js';
+import type { InputEncoding } from './inputEncoding.js';
+
+/**
+ * One padded batch: the tokens ids/mask [b, T] (with a template's soft-token index and a pair's
+ * segment ids [b, T] when the set has them) and, for two-tower pairs, the second texts [b, T'].
+ */
+export interface PaddedBatch {
+  ids: tf.Tensor2D; // int32 [b, T]
+  mask: tf.Tensor2D; // float32 [b, T]
+  soft?: tf.Tensor2D; // int32 [b, T]
+  typeIds?: tf.Tensor2D; // int32 [b, T]
+  idsB?: tf.Tensor2D; // int32 [b, T']
+  maskB?: tf.Tensor2D; // float32 [b, T']
+}
+
+/**
+ * The adapted model: a backbone, a tuning method's parameters, a head and the run's input encoding.
+ * It is the one path from an example to logits — row → tokens → (prompt | prefix | soft tokens) →
+ * encoder → sentence embedding (each tower) → features → head — that training, evaluation,
+ * teachers, the service, task embeddings and prediction all use.
+ *
+ * It owns the method instance and the head (`dispose()` frees them); the backbone stays the caller's.
+ */
+export class AdaptedModel {
+  constructor(
+    readonly backbone: Backbone,
+    readonly method: MethodInstance,
+    readonly head: Head,
+    readonly encoding: InputEncoding,
+  ) {}
+
+  /** Tokens a text may take: the model's positions less the method's rows, and the run's cap. */
+  get maxTokens(): number {
+    return Math.min(this.backbone.encoder.maxPositions - this.method.promptPositions, this.encoding.maxSeqLength ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Width of the features the head reads for a set with (`pairs`) or without second texts. */
+  featureWidth(pairs: boolean): number {
+    return pairs && this.encoding.pairs === 'two-tower' ? 4 * this.backbone.encoder.hidden : this.backbone.encoder.hidden;
+  }
+
+  /** Tokenizes examples the way this model reads them (template, pair encoding, budget). */
+  encode(examples: readonly Example[]): EncodedSet {
+    return encodeExamples(this.backbone.tokenizer, examples, this.maxTokens, this.encoding.template, this.encoding.pairs);
+  }
+
+  /** Pads rows of an encoded set, both towers of a two-tower pair. Call inside tf.tidy. */
+  pad(set: EncodedSet, rows: readonly number[]): PaddedBatch {
+    const padId = this.backbone.tokenizer.padId;
+    const a = padBatch(set, rows, padId);
+    const second = secondTower(set);
+    if (!second) return a;
+    const b = padBatch(second, rows, padId);
+    return { ...a, idsB: b.ids, maskB: b.mask };
+  }
+
+  /** The encoder input of one tower of a batch with the method's injection. Call inside tf.tidy. */
+  encoderInput(tower: { ids: tf.Tensor2D; mask: tf.Tensor2D; soft?: tf.Tensor2D; typeIds?: tf.Tensor2D }, injection: Injection): EncoderInput {
+    const { ids, mask, typeIds } = tower;
+    return { ids, mask, ...(typeIds ? { typeIds } : {}), ...injection.input(tower) };
+  }
+
+  /** Sentence embedding of one tower: [b, hidden]. Call inside tf.tidy (or tf.variableGrads). */
+  embed(tower: { ids: tf.Tensor2D; mask: tf.Tensor2D; soft?: tf.Tensor2D; typeIds?: tf.Tensor2D }, injection: Injection): tf.Tensor2D {
+    return injection.encoder.forward(this.encoderInput(tower, injection)).embedding; // [b, hidden]
+  }
+
+  /**
+   * What the head reads: the sentence embedding [b, hidden], or for two-tower pairs
+   * [u, v, |u − v|, u·v] [b, 4·hidden]. Call inside tf.tidy (or tf.variableGrads).
+   */
+  features(batch: PaddedBatch, injection: Injection): tf.Tensor2D {
+    const u = this.embed(batch, injection); // [b, hidden]
+    if (!batch.idsB || !batch.maskB) return u;
+    return pairFeatures(u, this.embed({ ids: batch.idsB, mask: batch.maskB }, injection)); // [b, 4·hidden]
+  }
+
+  /** Logits [b, C] of a batch. Call inside tf.tidy (or tf.variableGrads). */
+  logits(batch: PaddedBatch, injection: Injection): tf.Tensor2D {
+    return this.head.apply(this.features(batch, injection)); // [b, C]
+  }
+
+  /**
+   * Sentence embeddings of one tower of a whole set ([N, hidden] in the set's order), batched by
+   * length; the caller owns the result.
+   */
+  embedSet(set: EncodedSet, injection: Injection, batchSize: number): tf.Tensor2D {
+    const parts: tf.Tensor2D[] = [];
+    const order: number[] = [];
+    for (const rows of orderedBatches(set.ids.map((r) => r.length), batchSize)) {
+      parts.push(tf.tidy(() => this.embed(padBatch(set, rows, this.backbone.tokenizer.padId), injection))); // [b, hidden]
+      order.push(...rows);
+    }
+    return tf.tidy(() => {
+      const sorted = tf.concat(parts, 0); // [N, hidden] in batch order
+      const inverse = new Int32Array(order.length);
+      order.forEach((row, i) => (inverse[row] = i));
+      tf.dispose(parts);
+      return tf.gather(sorted, tf.tensor1d(inverse, 'int32')) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * The features of every example of a set, [N, F] in the set's order (each tower batched by its
+   * own lengths), with the inference injection unless one is given. The caller owns the result.
+   */
+  setFeatures(set: EncodedSet, batchSize: number, injection?: Injection): tf.Tensor2D {
+    const own = injection ?? this.method.inference();
+    try {
+      const u = this.embedSet(set, own, batchSize); // [N, hidden]
+      const second = secondTower(set);
+      if (!second) return u;
+      const v = this.embedSet(second, own, batchSize); // [N, hidden]
+      try {
+        return pairFeatures(u, v); // [N, 4·hidden]
+      } finally {
+        tf.dispose([u, v]);
+      }
+    } finally {
+      if (!injection) own.dispose();
+    }
+  }
+
+  /** Logits of every example of a set: [N, C]; the caller owns them. */
+  setLogits(set: EncodedSet, batchSize: number): tf.Tensor2D {
+    const features = this.setFeatures(set, batchSize);
+    try {
+      this.#checkWidth(features.shape[1]);
+      return tf.tidy(() => this.head.apply(features));
+    } finally {
+      features.dispose();
+    }
+  }
+
+  #checkWidth(width: number): void {
+    if (width !== this.head.inputs) {
+      throw new PandaError('SHAPE_MISMATCH', `the head reads ${this.head.inputs} features, the inputs give ${width} (pair encoding ${this.encoding.pairs}: is the input a pair when the run was trained on single texts, or the other way round?)`);
+    }
+  }
+
+  dispose(): void {
+    this.method.dispose();
+    this.head.dispose();
+  }
+}
+
+/**
+ * Sentence-BERT's pair features of two embeddings: [u, v, |u − v|, u·v].
+ * @param u [B, H]; v [B, H]
+ * @returns [B, 4H]; the caller owns it (or call inside tf.tidy).
+ */
+export function pairFeatures(u: tf.Tensor2D, v: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.concat([u, v, tf.abs(tf.sub(u, v)), tf.mul(u, v)], 1) as tf.Tensor2D); // [B, 4H]
+}

@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ProgressListener, Rng } from '@panda/core';
+import { epochBatches } from '../data/batches.js';
+import { scheduleValue } from '../optim/schedules.js';
+import { trainStep, type StepContext } from './step.js';
+import type { TrainState } from './state.js';
+
+/** The loop's hooks into the run: how to score dev, and where to save a checkpoint. */
+export interface LoopHooks {
+  /** The dev score of the current parameters. */
+  devScore(): number;
+  /** Saves the state (when the run has a checkpoint folder); the loop continues at the given batch. */
+  checkpoint(at: { epoch: number; batchInEpoch: number }): Promise<void>;
+  /** Save every N steps (and at every epoch end); undefined: only at epoch ends. */
+  checkpointEvery?: number;
+  signal?: AbortSignal;
+  onProgress: ProgressListener;
+}
+
+/**
+ * The training loop, top to bottom: for each epoch, the seeded batch order; for each batch, one
+ * optimiser step (forward → loss → backward → step, in {@link trainStep}); evaluate on dev at each
+ * epoch end (or every `evalEverySteps`), keep the best weights, stop early after
+ * `earlyStoppingPatience` evaluations without improvement; checkpoint as asked.
+ * @returns true when training ended before the last epoch (early stopping or the abort signal).
+ */
+export async function trainLoop(ctx: StepContext, state: TrainState, rng: Rng, hooks: LoopHooks): Promise<boolean> {
+  const { config } = ctx;
+  const totalSteps = Math.ceil(ctx.train.ids.length / config.batchSize) * config.epochs;
+  const resumedFrom = state.step;
+  const lengths = ctx.train.ids.map((r) => r.length);
+  const { start } = state;
+  for (let epoch = start.epoch; epoch <= config.epochs; epoch++) {
+    const batches = epochBatches(lengths, config.batchSize, rng.fork(`epoch-${epoch}`), config.bucket);
+    for (let b = epoch === start.epoch ? start.batch : 0; b < batches.length; b++) {
+      if (hooks.signal?.aborted) return true;
+      const t0 = performance.now();
+      const loss = trainStep(ctx, batches[b]!, state.step, scheduleValue(config.schedule, state.step, totalSteps, config.warmupSteps));
+      state.trainMs += performance.now() - t0;
+      state.step++;
+      state.lossSum += loss;
+      state.lossCount++;
+      hooks.onProgress({ type: 'step', phase: 'train', step: state.step, total: totalSteps, loss, stepsPerSecond: (state.step - resumedFrom) / (state.trainMs / 1000) });
+      if (config.evalEverySteps && state.step % config.evalEverySteps === 0 && evaluate(ctx, state, epoch, hooks)) {
+        await hooks.checkpoint({ epoch, batchInEpoch: b + 1 });
+        return true;
+      }
+      if (hooks.checkpointEvery && state.step % hooks.checkpointEvery === 0) await hooks.checkpoint({ epoch, batchInEpoch: b + 1 });
+    }
+    if (!config.evalEverySteps && evaluate(ctx, state, epoch, hooks)) {
+      await hooks.checkpoint({ epoch: epoch + 1, batchInEpoch: 0 });
+      return epoch < config.epochs;
+    }
+    await hooks.checkpoint({ epoch: epoch + 1, batchInEpoch: 0 });
+  }
+  return false;
+}
+
+/**
+ * Scores dev, records the point, keeps a copy of the parameters when the score improved.
+ * @returns true when early stopping says to stop.
+ */
+export function evaluate(ctx: StepContext, state: TrainState, epoch: number, hooks: Pick<LoopHooks, 'devScore' | 'onProgress'>): boolean {
+  const devScore = hooks.devScore();
+  const point = { step: state.step, epoch, devScore, trainLoss: state.lossCount ? state.lossSum / state.lossCount : null };
+  state.history.push(point);
+  state.lossSum = 0;
+  state.lossCount = 0;
+  const regression = ctx.objective === 'regression';
+  hooks.onProgress({ type: 'eval', phase: 'train', epoch, metrics: { devScore, ...(regression ? {} : { devAccuracy: devScore }), trainLoss: point.trainLoss ?? Number.NaN, step: state.step } });
+  const best = state.best;
+  // An undefined correlation (constant predictions) never counts as an improvement.
+  if (!best || devScore > best.acc || (Number.isNaN(best.acc) && !Number.isNaN(devScore))) {
+    if (best) tf.dispose(best.weights);
+    state.best = { acc: devScore, step: state.step, weights: Object.fromEntries(ctx.params.map((p) => [p.key, tf.clone(p.variable)])) };
+    state.evalsWithoutImprovement = 0;
+    return false;
+  }
+  state.evalsWithoutImprovement++;
+  return ctx.config.earlyStoppingPatience > 0 && state.evalsWithoutImprovement >= ctx.config.earlyStoppingPatience;
+}
