@@ -12,17 +12,19 @@ import { cosine } from '@panda/core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite } from '@panda/backbones';
 import { getTask, pearson, pearsonAndSpearman, resolveDataDir, sample, spearman, type Example } from '@panda/datasets';
-import { embedSet, encodeExamples } from '@panda/tuner';
+import { modelOfPrompt } from '@panda/tuner';
 
 const { values } = parseArgs({ options: { seed: { type: 'string', default: '42' }, dev: { type: 'string', default: '100' } } });
 await initBackend();
 const backbone = await loadUseLite();
+/** The plain frozen encoder as an adapted model (no prompt). */
+const plain = modelOfPrompt(backbone, {});
 const dev = (await getTask('stsb').load('dev', { dataDir: resolveDataDir() })).examples;
 
 function score(xs: readonly Example[]): { pearson: number; spearman: number; combined: number } {
   const embed = (texts: string[]): Float32Array => {
-    const set = encodeExamples(backbone.tokenizer, texts.map((text, i) => ({ id: String(i), text, label: 0 })), backbone.encoder.maxPositions);
-    const e = embedSet(backbone.encoder, set, backbone.tokenizer.padId, 64); // [N, 512], unit rows
+    const set = plain.encode(texts.map((text, i) => ({ id: String(i), text, label: 0 })));
+    const e = plain.setFeatures(set, 64); // [N, 512], unit rows
     const out = e.dataSync() as Float32Array; // [N·512]
     e.dispose();
     return out;
