@@ -66,7 +66,7 @@ describe('every consumer reads a run through the one adapted-model path', () => 
         const features = model.setFeatures(set, 64); // [N, F]
         const h = backbone.encoder.hidden;
         const towers = features.shape[1] === 4 * h ? 2 : 1;
-        const expected = tf.tidy(() => tf.div(tf.sum(tf.slice(features, [0, 0], [dev.length, towers * h]).reshape([dev.length * towers, h]), 0), dev.length * towers).dataSync() as Float32Array);
+        const expected = tf.tidy(() => tf.div(tf.sum(tf.reshape(tf.slice(features, [0, 0], [dev.length, towers * h]), [dev.length * towers, h]), 0), dev.length * towers).dataSync() as Float32Array);
         const d = describeTask(model, dev, { samples: dev.length });
         expect(maxDiff(d.embedding, expected)).toBeLessThan(1e-6);
         tf.dispose([logits, features]);
