@@ -43,9 +43,12 @@ export { pearson, spearman, averageRanks } from './metrics/correlation.js';
 export { accuracyAndF1, pearsonAndSpearman, accuracyAndF1Macro } from './metrics/combined.js';
 export { f1a, exactMatch, f1aAndExactMatch } from './metrics/multirc.js';
 export { computeMetric, scoreTask, taskMetrics, METRIC_NAMES } from './metrics/score.js';
-export type { MetricContext } from './metrics/score.js';
+export { registerMetric, metricByName, listMetrics, taskMetricSchema } from './metrics/metricRegistry.js';
+export type { MetricContext, TaskMetric } from './metrics/metricRegistry.js';
 
 // registry
+export { NamedRegistry, entryNameSchema, functionSchema } from './registry/namedRegistry.js';
+export type { NamedEntry } from './registry/namedRegistry.js';
 export { resolveDataDir, DATA_DIR_ENV } from './registry/dataDir.js';
 export type { TaskDefinition, LoadContext, CarvedSplits } from './registry/task.js';
 export { getTask, registerTask, taskNames, allTasks, spamTask, sst2Task, afinnTask } from './registry/builtinTasks.js';

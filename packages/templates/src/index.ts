@@ -26,16 +26,20 @@ export type { InitRowsOptions } from './soft/initRows.js';
 // built-in families
 export { familyTemplates, templatesForTask, familyForType } from './families/families.js';
 export type { FamilyTemplate, PromptStyle } from './families/families.js';
+export { registerTemplateFamily, templateFamily, listTemplateFamilies, familyServing, templateFamilySchema } from './families/familyRegistry.js';
+export type { TemplateFamilyDefinition, TemplateSpec } from './families/familyRegistry.js';
 
 // verbalizers
 export { verbalizerSchema, labelWords, defaultLabelWords } from './verbalizers/labelWords.js';
 export type { LabelWords } from './verbalizers/labelWords.js';
 export { ManualVerbalizer } from './verbalizers/manual.js';
 export type { MultiTokenHandling, ManualVerbalizerOptions } from './verbalizers/manual.js';
-export { SimilarityClassifier, hardView, labelView, argmax } from './verbalizers/similarity.js';
+export { SimilarityClassifier, hardView, labelView, argmax, meanCosine } from './verbalizers/similarity.js';
 export type { SimilarityMode, Calibration, SimilarityOptions, ClassWords, SimilarityScores, EmbeddedSet } from './verbalizers/similarity.js';
 export { SoftVerbalizer } from './verbalizers/soft.js';
 export type { SoftVerbalizerFitOptions } from './verbalizers/soft.js';
+export { registerVerbalizer, verbalizerKind, listVerbalizers, createVerbalizer, verbalizerKindSchema } from './verbalizers/verbalizerRegistry.js';
+export type { Verbalizer, VerbalizerKind, VerbalizerContext, VerbalizerInput, VerbalizerFitOptions } from './verbalizers/verbalizerRegistry.js';
 
 // embedding with a backbone
 export { backboneEmbedder } from './embed/embedder.js';

@@ -1,6 +1,10 @@
 export { describeTask, describeRun, taskEmbeddingConfigSchema } from './embedding/taskEmbedding.js';
 export type { TaskDescription, TaskEmbeddingConfig, TaskEmbeddingConfigInput } from './embedding/taskEmbedding.js';
 export { rowMean, eAvg, spotPerToken, activationOverlap } from './metrics/similarity.js';
+export { registerTransferMetric, transferMetric, listTransferMetrics, transferMetricRecord, transferMetricSchema } from './metrics/transferMetrics.js';
+export type { TransferMetric, TaskProfile, TransferMetricFunction } from './metrics/transferMetrics.js';
+export { metricCorrelations, correlationSection } from './grid/metricCorrelation.js';
+export type { MetricCorrelation, CorrelationInput, GainKind } from './grid/metricCorrelation.js';
 export { cosine } from '@panda/core';
 export { betaFrom, betaMappingSchema } from './beta/beta.js';
 export type { BetaMapping } from './beta/beta.js';

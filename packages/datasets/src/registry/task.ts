@@ -1,4 +1,4 @@
-import type { LoadedSplit, MetricName, ReadOptions, SplitName, TaskType, TemplateFamily, UnlabelledSplit } from '../types.js';
+import type { LoadedSplit, ReadOptions, SplitName, TaskType, UnlabelledSplit } from '../types.js';
 
 /** What `TaskDefinition.load` needs: the data directory and the read options. */
 export interface LoadContext extends ReadOptions {
@@ -25,12 +25,19 @@ export interface TaskDefinition {
   type: TaskType;
   /** Display names of the classes, in label-index order (empty for regression). */
   labels: readonly string[];
-  /** The primary metric (the one model selection uses). */
-  metric: MetricName;
-  /** Every metric the benchmark reports for the task, primary first (default: `[metric]`). */
-  metrics?: readonly MetricName[];
-  /** Default prompt-template family. */
-  template?: TemplateFamily;
+  /**
+   * The primary metric (the one model selection uses): a registered metric name (the built-ins are
+   * `MetricName`; add others with `registerMetric`). Checked against the registry when the task is
+   * scored.
+   */
+  metric: string;
+  /** Every metric the benchmark reports for the task, primary first (default: `[metric]`); registered names. */
+  metrics?: readonly string[];
+  /**
+   * Default prompt-template family: a family registered with @panda/templates (the built-ins are
+   * `TemplateFamily`), checked when templates are chosen.
+   */
+  template?: string;
   /** Benchmark the task belongs to (`glue`, `superglue`, `fewglue`, ...). */
   benchmark?: string;
   /** True when the data ships with an npm dependency (works without a data directory). */

@@ -1,18 +1,20 @@
 import { PandaError } from '@panda/core';
-import type { TaskType, TemplateFamily } from '@panda/datasets';
-import { escapeText } from '../syntax/printer.js';
+import type { TaskType } from '@panda/datasets';
 import { Template } from '../syntax/template.js';
 import type { LabelWords } from '../verbalizers/labelWords.js';
+import { familyServing, listTemplateFamilies, templateFamily } from './familyRegistry.js';
 
-/** The three kinds of hand-written prompt: a cloze sentence, a question and answer, a framing description. */
+/** The styles of the built-in templates: a cloze sentence, a question and answer, a framing description. */
 export type PromptStyle = 'cloze' | 'qa' | 'descriptive';
 
-/** A built-in template, with the label view sentence encoders score against. */
+/** A family's template, with the label view sentence encoders score against. */
 export interface FamilyTemplate {
   /** `<family>/<style>/<n>`, e.g. `single/cloze/1`. */
   name: string;
-  family: TemplateFamily;
-  style: PromptStyle;
+  /** A registered family (the built-ins are `TemplateFamily`). */
+  family: string;
+  /** A {@link PromptStyle} for the built-ins; registered families may use other styles. */
+  style: string;
   template: Template;
   /**
    * The label view for similarity scoring ({@link SimilarityClassifier}'s `answer`), when the
@@ -21,99 +23,46 @@ export interface FamilyTemplate {
   answer?: Template;
 }
 
-interface Spec {
-  style: PromptStyle;
-  template: string;
-  answer?: string;
-}
-
-function wordList(words: LabelWords | undefined): string {
-  if (!words) return 'one of the classes';
-  const first = words.words.map((l) => l[0]!);
-  return first.length === 2 ? `${first[0]} or ${first[1]}` : `${first.slice(0, -1).join(', ')} or ${first.at(-1)}`;
-}
-
-function specs(family: TemplateFamily, words: LabelWords | undefined): Spec[] {
-  const list = escapeText(wordList(words));
-  switch (family) {
-    case 'single':
-      return [
-        { style: 'cloze', template: '{text|shorten} It was {mask}.' },
-        { style: 'cloze', template: '{text|shorten} All in all, it was {mask}.' },
-        { style: 'cloze', template: '{text|shorten} In summary, this is {mask}.' },
-        { style: 'qa', template: 'Question: What is this text about? Text: {text|shorten} Answer: {mask}.', answer: 'Answer: {mask}.' },
-        { style: 'qa', template: '{text|shorten} Question: Which word describes the text best? Answer: {mask}.', answer: 'Answer: {mask}.' },
-        { style: 'descriptive', template: `Each text below is labelled ${list}. Text: {text|shorten} Label: {mask}.`, answer: 'Label: {mask}.' },
-        { style: 'descriptive', template: `Read the text and say whether it is ${list}. {text|shorten} It is {mask}.`, answer: 'It is {mask}.' },
-      ];
-    case 'pair':
-      return [
-        { style: 'cloze', template: '{text|shorten|nopunct}? {mask}, {textB|shorten}', answer: '{mask}, {textB}' },
-        { style: 'cloze', template: '{text|shorten} {mask}: {textB|shorten}', answer: '{mask}: {textB}' },
-        { style: 'qa', template: '{text|shorten} Question: {textB|shorten} Answer: {mask}.', answer: '{textB} Answer: {mask}.' },
-        { style: 'qa', template: 'Question: does "{text|shorten}" mean "{textB|shorten}"? Answer: {mask}.', answer: '{textB} Answer: {mask}.' },
-        { style: 'descriptive', template: `Say whether the second sentence follows from the first (${list}). First: {text|shorten} Second: {textB|shorten} Answer: {mask}.`, answer: 'Second: {textB} Answer: {mask}.' },
-      ];
-    case 'qa':
-      return [
-        { style: 'qa', template: '{text|shorten} Question: {textB|nopunct}? Answer: {mask}.', answer: '{textB|nopunct}? {mask}.' },
-        { style: 'cloze', template: '{text|shorten} Based on the passage, {textB|nopunct|lower}? {mask}.', answer: '{textB|nopunct}? {mask}.' },
-        { style: 'descriptive', template: `Read the passage and answer the question with ${list}. Passage: {text|shorten} Question: {textB} Answer: {mask}.`, answer: '{textB} Answer: {mask}.' },
-      ];
-    case 'choice':
-      return [
-        { style: 'cloze', template: '{text|shorten|nopunct}, so {mask}', answer: '{mask}' },
-        { style: 'qa', template: '{text|shorten} What was the {field:question}? {mask}', answer: '{mask}' },
-        { style: 'descriptive', template: 'Pick the more plausible {field:question} of the premise. Premise: {text|shorten} Answer: {mask}', answer: '{mask}' },
-      ];
-    case 'span':
-      return [
-        { style: 'qa', template: '{text|shorten} {textB|shorten} Question: is the word "{field:word}" used in the same way in both sentences? Answer: {mask}.', answer: 'Answer: {mask}.' },
-        { style: 'cloze', template: '{text|shorten} Here, "{field:span2}" refers to "{field:span1}": {mask}.', answer: '{mask}.' },
-      ];
-  }
-}
-
 /**
- * The built-in templates of a family (single sentence, sentence pair, reading-comprehension QA,
- * multiple choice, marked spans), in cloze, QA and descriptive styles. Descriptive templates name
- * the label words when `words` are given.
+ * The templates of a registered family (built-in: single sentence, sentence pair,
+ * reading-comprehension QA, multiple choice, marked spans, in cloze, QA and descriptive styles).
+ * Descriptive templates name the label words when `words` are given.
+ * @throws PandaError `CONFIG_INVALID` for an unregistered family, listing the registered ones.
  */
-export function familyTemplates(family: TemplateFamily, words?: LabelWords): FamilyTemplate[] {
-  const counts: Record<PromptStyle, number> = { cloze: 0, qa: 0, descriptive: 0 };
-  return specs(family, words).map((s) => {
-    const name = `${family}/${s.style}/${++counts[s.style]}`;
-    return {
-      name,
-      family,
-      style: s.style,
-      template: Template.parse(s.template, name),
-      ...(s.answer !== undefined ? { answer: Template.parse(s.answer, `${name}/answer`) } : {}),
-    };
-  });
-}
-
-/** The family a task type uses when the task gives no hint. */
-export function familyForType(type: TaskType): TemplateFamily {
-  switch (type) {
-    case 'single':
-      return 'single';
-    case 'pair':
-      return 'pair';
-    case 'choice':
-      return 'choice';
-    case 'span':
-      return 'span';
-    case 'regression':
-      throw new PandaError('TEMPLATE_INVALID', 'regression tasks have no label words; built-in templates cover classification (single, pair, qa, choice, span)');
-  }
+export function familyTemplates(family: string, words?: LabelWords): FamilyTemplate[] {
+  const counts = new Map<string, number>();
+  return templateFamily(family)
+    .templates(words)
+    .map((s) => {
+      const n = (counts.get(s.style) ?? 0) + 1;
+      counts.set(s.style, n);
+      const name = `${family}/${s.style}/${n}`;
+      return {
+        name,
+        family,
+        style: s.style,
+        template: Template.parse(s.template, name),
+        ...(s.answer !== undefined ? { answer: Template.parse(s.answer, `${name}/answer`) } : {}),
+      };
+    });
 }
 
 /**
- * The built-in templates for a task, chosen by its template hint (`TaskDefinition.template`), else by
- * its type.
+ * The family a task type uses when the task gives no hint: the registered family that serves it.
+ * @throws PandaError `TEMPLATE_INVALID` when no family serves the type (regression, by default).
+ */
+export function familyForType(type: TaskType): string {
+  const family = familyServing(type);
+  if (family) return family.name;
+  const why = type === 'regression' ? 'regression tasks have no label words; ' : '';
+  throw new PandaError('TEMPLATE_INVALID', `${why}no template family serves ${type} tasks (families: ${listTemplateFamilies().map((f) => f.name).join(', ')})`, { details: { type } });
+}
+
+/**
+ * The templates for a task, chosen by its template hint (`TaskDefinition.template`, a registered
+ * family), else by its type.
  * @example templatesForTask(getTask('rte'), defaultLabelWords(getTask('rte').labels))
  */
-export function templatesForTask(task: { type: TaskType; template?: TemplateFamily }, words?: LabelWords): FamilyTemplate[] {
+export function templatesForTask(task: { type: TaskType; template?: string }, words?: LabelWords): FamilyTemplate[] {
   return familyTemplates(task.template ?? familyForType(task.type), words);
 }

@@ -1,5 +1,5 @@
 import { PandaError, Rng } from '@panda/core';
-import type { TemplateFamily } from '@panda/datasets';
+import { templateFamily } from '../families/familyRegistry.js';
 import { Template } from '../syntax/template.js';
 import { escapeText } from '../syntax/printer.js';
 
@@ -24,67 +24,15 @@ export interface GrammarCandidate {
   choices: Record<string, string>;
 }
 
-const SINGLE: PromptGrammar = {
-  start: ['<frame>{text|shorten} <connect> {mask}.', '<frame>{text|shorten|nopunct}, <connect> {mask}.', '<frame><lead> {mask}: {text|shorten}'],
-  rules: {
-    frame: ['', 'Review: ', 'Text: ', 'A text about <domain>. ', 'Here is what someone wrote about <domain>. ', 'News: ', 'Comment: '],
-    connect: ['it was', 'it is', 'all in all, it was', 'in summary, it is', 'overall, it felt', 'this is about', 'the topic is', 'the text is', 'I think it was', 'really'],
-    lead: ['', 'It was', 'Topic', 'Category', 'In a word'],
-  },
-  answers: {
-    '<frame>{text|shorten} <connect> {mask}.': '<connect> {mask}.',
-    '<frame>{text|shorten|nopunct}, <connect> {mask}.': '<connect> {mask}.',
-    '<frame><lead> {mask}: {text|shorten}': '<lead> {mask}.',
-  },
-};
-
-const PAIR: PromptGrammar = {
-  start: ['<frame>{text|shorten|nopunct}? {mask}, {textB|shorten}', '<frame>{text|shorten} <ask> {mask}, {textB|shorten}', '<frame>{text|shorten} {mask} <link> {textB|shorten}'],
-  rules: {
-    frame: ['', 'Premise: ', 'Consider this. '],
-    ask: ['Question: is it true?', 'Right?', 'Does it follow?', 'So', 'Then'],
-    link: ['', 'that', 'because', 'so'],
-  },
-  // Label views without fields: the same for every example, so trying words costs a few embeddings
-  // (views that read {textB} cost one embedding per example and word; the built-in pair family has them).
-  answers: {
-    '<frame>{text|shorten|nopunct}? {mask}, {textB|shorten}': '{mask}.',
-    '<frame>{text|shorten} <ask> {mask}, {textB|shorten}': '<ask> {mask}.',
-    '<frame>{text|shorten} {mask} <link> {textB|shorten}': '{mask} <link>.',
-  },
-};
-
-const QA: PromptGrammar = {
-  start: ['<frame>{text|shorten} Question: {textB|nopunct}? Answer: {mask}.', '<frame>{text|shorten} <ask> {textB|nopunct|lower}? {mask}.'],
-  rules: {
-    frame: ['', 'Passage: ', 'Read this about <domain>. '],
-    ask: ['Based on the passage,', 'Is it true that', 'So,', 'Question:'],
-  },
-  answers: {
-    '<frame>{text|shorten} Question: {textB|nopunct}? Answer: {mask}.': 'Answer: {mask}.',
-    '<frame>{text|shorten} <ask> {textB|nopunct|lower}? {mask}.': '{mask}.',
-  },
-};
-
-const CHOICE: PromptGrammar = {
-  start: ['<frame>{text|shorten|nopunct} <link> {mask}', '<frame>{text|shorten} What was the {field:question}? {mask}'],
-  rules: { frame: ['', 'Premise: '], link: [',', 'because', 'so', 'and then'] },
-  answers: { '<frame>{text|shorten|nopunct} <link> {mask}': '{mask}', '<frame>{text|shorten} What was the {field:question}? {mask}': '{mask}' },
-};
-
-/** The built-in pattern grammar of a template family. */
-export function grammarFor(family: TemplateFamily): PromptGrammar {
-  switch (family) {
-    case 'single':
-      return SINGLE;
-    case 'pair':
-    case 'span':
-      return PAIR;
-    case 'qa':
-      return QA;
-    case 'choice':
-      return CHOICE;
-  }
+/**
+ * The pattern grammar of a registered template family (see `registerTemplateFamily`).
+ * @throws PandaError `CONFIG_INVALID` for an unregistered family (listing the registered ones);
+ * `TEMPLATE_INVALID` for a family registered without a grammar.
+ */
+export function grammarFor(family: string): PromptGrammar {
+  const grammar = templateFamily(family).grammar;
+  if (!grammar) throw new PandaError('TEMPLATE_INVALID', `template family '${family}' has no pattern grammar for prompt search; give one with options.grammar`);
+  return grammar;
 }
 
 const REF = /<([a-z]+)>/g;

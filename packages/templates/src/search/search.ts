@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { PandaError, Rng, silent, type ProgressListener } from '@panda/core';
-import { accuracy, type Example, type TaskType, type TemplateFamily } from '@panda/datasets';
+import { accuracy, type Example, type TaskType } from '@panda/datasets';
 import { cosine } from '@panda/core';
 import type { TokenEmbedder } from '../embed/embedder.js';
 import { familyForType } from '../families/families.js';
 import { Template } from '../syntax/template.js';
 import { defaultLabelWords, labelWords, type LabelWords } from '../verbalizers/labelWords.js';
-import { argmax, SimilarityClassifier, type Calibration } from '../verbalizers/similarity.js';
-import { SoftVerbalizer } from '../verbalizers/soft.js';
+import { argmax, meanCosine, SimilarityClassifier, type Calibration } from '../verbalizers/similarity.js';
+import { createVerbalizer, verbalizerKind } from '../verbalizers/verbalizerRegistry.js';
 import { ANSWER_WORDS, distinctiveWords, domainWords } from './dataWords.js';
 import { expandGrammar, grammarFor, type PromptGrammar } from './grammar.js';
 
@@ -35,7 +35,8 @@ export const searchConfigSchema = z
     poolPerClass: z.number().int().min(1).default(20).describe('data-derived label-word candidates per class'),
     rankExamples: z.number().int().min(2).default(128).describe('training examples that rank the candidate words (separate from the search split)'),
     maxCombinations: z.number().int().min(1).default(81).describe('label-word combinations scored per template (a seeded sample when there are more)'),
-    scoring: z.enum(['zero-shot', 'few-shot']).default('zero-shot').describe("zero-shot: similarity accuracy; few-shot: accuracy after fitting a soft verbalizer on 'shots' training examples"),
+    scoring: z.enum(['zero-shot', 'few-shot']).default('zero-shot').describe("zero-shot: similarity accuracy; few-shot: accuracy after fitting the 'verbalizer' on 'shots' training examples"),
+    verbalizer: z.string().min(1).default('soft').describe('few-shot scoring: a registered verbalizer kind that reads embeddings (registerVerbalizer); fitted when it is trainable'),
     shots: z.number().int().min(1).default(32).describe('training examples per few-shot fit (few-shot scoring)'),
     calibration: z.enum(['none', 'content-free', 'mean']).default('mean').describe('class-bias removal of similarity scores'),
   })
@@ -47,7 +48,8 @@ export type SearchConfigInput = z.input<typeof searchConfigSchema>;
 export interface SearchTask {
   name?: string;
   type: TaskType;
-  template?: TemplateFamily;
+  /** A registered template family (its grammar is searched). */
+  template?: string;
   labels: readonly string[];
 }
 
@@ -119,6 +121,9 @@ export async function searchPrompts(options: SearchOptions): Promise<SearchResul
   if (task.labels.length < 2) throw new PandaError('CONFIG_INVALID', 'prompt search needs a classification task (two or more labels)');
   if (task.type === 'choice' || task.type === 'regression') {
     throw new PandaError('CONFIG_INVALID', `prompt search needs a fixed label space; a ${task.type} task has none (use the built-in ${task.type === 'choice' ? 'choice' : ''} templates)`);
+  }
+  if (config.scoring === 'few-shot' && verbalizerKind(config.verbalizer).input !== 'embedding') {
+    throw new PandaError('CONFIG_INVALID', `few-shot scoring needs a verbalizer kind that reads embeddings; '${config.verbalizer}' reads ${verbalizerKind(config.verbalizer).input}`);
   }
   const rng = new Rng(config.seed);
   const family = task.template ?? familyForType(task.type);
@@ -198,11 +203,11 @@ export async function searchPrompts(options: SearchOptions): Promise<SearchResul
       }
       let score: number;
       if (config.scoring === 'few-shot') {
-        const soft = SoftVerbalizer.fromWordEmbeddings(task.labels, combo.map((ws) => ws.map((w) => keyFor(devKeys, w, 0))));
-        soft.fit(qShot, shotSet.map((x) => x.label), { steps: 50, lr: 0.2, l2ToInit: 0.1 });
-        score = accuracy(soft.predict(qDev), devLabels);
+        const verbalizer = createVerbalizer(config.verbalizer, { words, wordEmbeddings: combo.map((ws) => ws.map((w) => keyFor(devKeys, w, 0))) });
+        verbalizer.fit?.(qShot, shotSet.map((x) => x.label), { steps: 50, lr: 0.2, l2ToInit: 0.1 });
+        score = accuracy(qDev.map((q) => argmax(verbalizer.scores(q))), devLabels);
       } else {
-        const raw = dev.map((_, n) => combo.map((ws) => ws.reduce((a, w) => a + cosine(qDev[n]!, keyFor(devKeys, w, n)), 0) / ws.length));
+        const raw = dev.map((_, n) => combo.map((ws) => meanCosine(qDev[n]!, ws.map((w) => keyFor(devKeys, w, n)))));
         const contentFree = config.calibration === 'content-free' ? await clf.with({ words }).contentFreeBias(dev[0]!, embedder) : undefined;
         score = calibratedAccuracy(raw, devLabels, config.calibration, contentFree);
       }

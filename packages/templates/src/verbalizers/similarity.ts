@@ -218,6 +218,11 @@ export interface EmbeddedSet {
   keys: Float32Array[][][];
 }
 
+/** The mean cosine of a query and each of a class's label-view embeddings (its score with one word list). */
+export function meanCosine(query: ArrayLike<number>, keys: readonly ArrayLike<number>[]): number {
+  return keys.reduce((a: number, key) => a + cosine(query, key), 0) / keys.length;
+}
+
 /** Index of the largest value (the first on ties). */
 export function argmax(values: readonly number[]): number {
   let best = 0;

@@ -1,28 +1,24 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@panda/runtime';
-import { spearman } from '@panda/datasets';
-import { cosine } from '@panda/core';
-import { activationOverlap, eAvg, spotPerToken } from '../metrics/similarity.js';
+import { listTransferMetrics, transferMetric, transferMetricRecord } from '../metrics/transferMetrics.js';
+import { correlationSection, metricCorrelations } from './metricCorrelation.js';
 import { gridSpecSchema, gridTasks, type GridSpec } from './spec.js';
-import { GridStore, type CellRow, type TaskRow } from './store.js';
+import { GridStore, type CellRow } from './store.js';
 import { heatmapSvg } from './heatmap.js';
 
-/** The four transferability metrics, each a function of two tasks' stored descriptions. */
-export const METRICS: Record<string, (s: TaskRow, t: TaskRow) => number> = {
-  PANDA: (s, t) => cosine(s.embedding, t.embedding),
-  E_avg: (s, t) => eAvg(s.prompt, s.promptRows, t.prompt, t.promptRows),
-  'SPoT per-token': (s, t) => spotPerToken(s.prompt, s.promptRows, t.prompt, t.promptRows),
-  ON: (s, t) => activationOverlap(s.activationRate, t.activationRate),
-};
+/**
+ * The registered transferability metrics as a read-only name → function record.
+ * @deprecated Use `listTransferMetrics()` / `transferMetric(name)`, and `registerTransferMetric` to add one.
+ */
+export const METRICS = transferMetricRecord();
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
-const fmt = (x: number, d = 3) => (Number.isNaN(x) ? '–' : x.toFixed(d));
 
 /**
  * Writes the grid's report beside its results: `cells.csv` (every run), `report.md` (the paper's
- * layout: per target and on average; per-method source × target tables; the metric correlations)
- * and heatmaps (`similarity.svg`: the PANDA metric between all tasks; `gain-pot.svg`,
+ * layout: per target and on average; per-method source × target tables; the Spearman correlations
+ * of every registered transferability metric with the PoT gains) and heatmaps (`similarity.svg`: the PANDA metric between all tasks; `gain-pot.svg`,
  * `gain-panda.svg`: transfer gains over prompt tuning). Returns the files written.
  */
 export async function writeGridReport(dir: string, only?: { sources?: string[]; targets?: string[] }): Promise<string[]> {
@@ -99,43 +95,12 @@ export async function writeGridReport(dir: string, only?: { sources?: string[]; 
 
     // Metric evaluation: Spearman between predicted transferability and measured PoT gain.
     if (tasks.size) {
-      md.push('## Transferability metrics: Spearman ρ with the PoT gain over prompt tuning', '');
-      md.push('Per target: ρ over the sources between the metric T(s, t) and the gain of PoT from s (first-epoch dev score − prompt tuning\'s first-epoch score; final: best dev − prompt tuning\'s best dev). Pooled: all (s, t) pairs together.', '');
-      md.push(`| metric | gain | ${targets.join(' | ')} | mean of targets | pooled |`, `|---|---|${targets.map(() => '---:').join('|')}|---:|---:|`);
-      for (const [name, metric] of Object.entries(METRICS)) {
-        for (const which of ['first epoch', 'final'] as const) {
-          const perTarget: number[] = [];
-          const poolX: number[] = [];
-          const poolY: number[] = [];
-          const xs = targets.map((t) => {
-            const base = get(`prompt-tuning/${t}`);
-            const tt = tasks.get(t);
-            if (!base || !tt) return Number.NaN;
-            const px: number[] = [];
-            const py: number[] = [];
-            for (const s of sources) {
-              const c = s === t ? undefined : get(`pot/${s}/${t}`);
-              const st = tasks.get(s);
-              if (!c || !st) continue;
-              const gain = which === 'final' ? c.dev! - base.dev! : (c.firstEpochDev ?? Number.NaN) - (base.firstEpochDev ?? Number.NaN);
-              px.push(metric(st, tt));
-              py.push(gain);
-            }
-            poolX.push(...px);
-            poolY.push(...py);
-            const rho = px.length >= 3 ? spearman(px, py) : Number.NaN;
-            perTarget.push(rho);
-            return rho;
-          });
-          const valid = perTarget.filter((x) => !Number.isNaN(x));
-          md.push(`| ${name} | ${which} | ${xs.map((x) => fmt(x)).join(' | ')} | ${fmt(mean(valid))} | ${fmt(poolX.length >= 3 ? spearman(poolX, poolY) : Number.NaN)} |`);
-        }
-      }
-      md.push('', 'A ρ is "–" where it is undefined (fewer than 3 sources, or a constant series such as equal gains).', '');
+      md.push(...correlationSection(metricCorrelations({ sources, targets, run: get, tasks, metrics: listTransferMetrics() }), targets));
 
       // Similarity matrix (PANDA metric) and heatmaps.
       const names = gridTasks(spec).filter((t) => tasks.has(t));
-      const sim = names.map((a) => names.map((b) => cosine(tasks.get(a)!.embedding, tasks.get(b)!.embedding)));
+      const panda = transferMetric('PANDA');
+      const sim = names.map((a) => names.map((b) => panda.score(tasks.get(a)!, tasks.get(b)!)));
       md.push('## PANDA metric between tasks (cosine of task embeddings)', '');
       md.push(`| | ${names.join(' | ')} |`, `|---|${names.map(() => '---:').join('|')}|`);
       names.forEach((a, i) => md.push(`| ${a} | ${sim[i]!.map((x) => x.toFixed(3)).join(' | ')} |`));

@@ -6,8 +6,8 @@ import { loadUseLite, type Backbone } from '@panda/backbones';
 import { asTrainable, getTask, resolveDataDir } from '@panda/datasets';
 import { loadRun, tuneMany, type TuneJob, type TuneTaskResult } from '@panda/tuner';
 import { describeRun } from '../embedding/taskEmbedding.js';
-import { cosine } from '@panda/core';
 import { betaFrom } from '../beta/beta.js';
+import { transferMetric } from '../metrics/transferMetrics.js';
 import { gridSpecSchema, gridTasks, type GridSpec, type GridSpecInput } from './spec.js';
 import { GridStore, type CellRow } from './store.js';
 
@@ -140,7 +140,8 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
     }
 
     // --- phase 4: PANDA students (β from the metric, and constant β) ---
-    const similarity = (s: string, t: string) => cosine(tasks.get(s)!.embedding, tasks.get(t)!.embedding);
+    const panda = transferMetric('PANDA');
+    const similarity = (s: string, t: string) => panda.score(tasks.get(s)!, tasks.get(t)!);
     const metricBeta = (s: string, t: string) => betaFrom(similarity(s, t), spec.beta);
     const eligible = pairs.filter(({ s, t }) => ready(s) && tasks.has(t) && store.done(`pot/${s}/${t}`));
     // 'mean': the mean metric β over every ordered pair of distinct tasks with an embedding, computed
