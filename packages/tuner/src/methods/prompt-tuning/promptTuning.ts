@@ -3,6 +3,7 @@ import { PandaError } from '@panda/core';
 import { SoftPrompt, type SentenceEncoder } from '@panda/backbones';
 import type { MethodInstance, TuningMethod } from '../method.js';
 import { fixedInjection } from '../fixedInjection.js';
+import { promptTableInstance } from '../promptTable.js';
 
 /**
  * Prompt tuning (Lester et al., 2021): m trainable rows in front of the token vectors of a frozen
@@ -38,19 +39,6 @@ export const promptTuning: TuningMethod = {
 };
 
 /** An instance whose rows [m, embedDim] go in front of the tokens, trainable or fixed. */
-function promptRows(method: TuningMethod, encoder: MethodInstanceEncoder, rows: tf.Tensor2D, free: () => void, params: Array<{ key: string; variable: tf.Variable }>): MethodInstance {
-  const injection = fixedInjection(encoder, { prompt: rows });
-  return {
-    name: method.name,
-    promptPositions: rows.shape[0],
-    dropout: 0,
-    frozenFeatures: false,
-    paramGroups: (config) => (params.length ? [{ params, lr: config.lr, weightDecay: 0 }] : []),
-    training: () => injection,
-    inference: () => injection,
-    adapterInfo: () => ({ promptLength: rows.shape[0] }),
-    dispose: free,
-  };
+function promptRows(method: TuningMethod, encoder: SentenceEncoder, rows: tf.Tensor2D, free: () => void, params: Array<{ key: string; variable: tf.Variable }>): MethodInstance {
+  return promptTableInstance(method.name, rows, fixedInjection(encoder, { prompt: rows }), rows.shape[0], free, params);
 }
-
-type MethodInstanceEncoder = SentenceEncoder;

@@ -3,6 +3,7 @@ import { PandaError } from '@panda/core';
 import { SoftPrompt, type SentenceEncoder } from '@panda/backbones';
 import { initialSoftRows } from '@panda/templates';
 import type { Injection, MethodInstance, TuningMethod } from '../method.js';
+import { promptTableInstance } from '../promptTable.js';
 
 /**
  * Soft tokens inside the text: a template such as `{soft:2} {text} {soft:"It was"} {mask}.` places
@@ -54,15 +55,5 @@ function softRows(encoder: SentenceEncoder, rows: tf.Tensor2D, free: () => void,
     },
     dispose: () => {},
   };
-  return {
-    name: 'prompt-tuning',
-    promptPositions: 0,
-    dropout: 0,
-    frozenFeatures: false,
-    paramGroups: (config) => (params.length ? [{ params, lr: config.lr, weightDecay: 0 }] : []),
-    training: () => injection,
-    inference: () => injection,
-    adapterInfo: () => ({ promptLength: rows.shape[0] }),
-    dispose: free,
-  };
+  return promptTableInstance('prompt-tuning', rows, injection, 0, free, params);
 }
