@@ -23,6 +23,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   BANK_EMPTY: EXIT.data,
   ENTRY_UNKNOWN: EXIT.usage,
   BANK_CORRUPT: EXIT.data,
+  PLUGIN_INVALID: EXIT.usage,
 };
 
 export function exitCodeFor(err: unknown): number {

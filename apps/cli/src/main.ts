@@ -10,12 +10,17 @@ import { transferCommand } from './commands/transfer.js';
 import { gridCommand } from './commands/grid.js';
 import { templatesCommand } from './commands/templates.js';
 import { EXIT, exitCodeFor } from './exitCodes.js';
+import { loadCliPlugins, PLUGINS_ENV } from './plugins.js';
 
 const program = new Command('panda')
   .description('prompt tuning, prompt transfer and distillation on frozen pretrained encoders')
   .version('0.1.0')
   .exitOverride()
   .showHelpAfterError()
+  .option('--plugin <module>', `load a plugin first: a module whose default export registers tasks, metrics, methods, backbones, ... (repeatable; also $${PLUGINS_ENV})`, (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .hook('preAction', async (root) => {
+    await loadCliPlugins((root.opts() as { plugin: string[] }).plugin);
+  })
   .addCommand(demoCommand())
   .addCommand(tuneCommand())
   .addCommand(evalCommand())

@@ -101,5 +101,11 @@ export interface Backbone {
   readonly pairEncoding?: PairEncoding;
   /** SHA-256 of the weight and vocabulary files, recorded in run manifests. */
   readonly weightsHash?: string;
+  /**
+   * The spec that loads this backbone again through `loadBackbone` (`use-lite`, a Hugging Face
+   * folder's absolute path). Runs record it, so `panda eval`/`predict`/`bank add` find a run's model
+   * without being told; absent when the backbone was built in code.
+   */
+  readonly spec?: string;
   dispose(): void;
 }

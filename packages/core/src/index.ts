@@ -4,3 +4,5 @@ export { Rng } from './rng/rng.js';
 export { silent } from './events/progress.js';
 export type { ProgressEvent, ProgressListener } from './events/progress.js';
 export { cosine } from './math/cosine.js';
+export { definePlugin } from './plugins/plugin.js';
+export type { PandaPlugin } from './plugins/plugin.js';

@@ -94,6 +94,7 @@ export async function loadHfBackbone(dir: string, options: LoadHfOptions = {}): 
     sampleIds,
     pairEncoding: 'tokenizer',
     weightsHash,
+    spec: abs,
     mlmLogits: (input, o) => encoder.mlmLogits(input, o),
     clozeScores: (texts, labels, o) => clozeScores(encoder, tokenizer, texts, labels, o),
     dispose: () => encoder.dispose(),

@@ -42,5 +42,5 @@ export type { TeacherSpec, TeacherBatch } from './distill/teacher.js';
 export { kdLoss } from './distill/kdLoss.js';
 export { betaAt } from './distill/betaSchedule.js';
 export { tensorDigest } from './distill/digest.js';
-export { loadRun, adapterConfigSchema } from './io/loadRun.js';
+export { loadRun, readAdapterConfig, adapterConfigSchema } from './io/loadRun.js';
 export type { LoadedRun, AdapterConfig } from './io/loadRun.js';

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { PandaError, isPandaError } from '@panda/core';
 import { PromptBank, type BankEntry } from '@panda/bank';
 import { initBackend, parseBackendName } from '@panda/runtime';
-import { loadUseLite } from '@panda/backbones';
+import { loadBackbone } from '@panda/backbones';
 import { fileTask, getTask } from '@panda/datasets';
 import { adapterConfigSchema } from '@panda/tuner';
 import { addRunToBank } from '@panda/transfer';
@@ -94,9 +94,10 @@ export function bankCommand(): Command {
       .option('--samples <n>', 'dev examples the embedding averages over (default 100)', (v) => Number(v))
       .option('--data-dir <dir>', 'data directory for registered tasks')
       .option('--backend <name>', 'TensorFlow.js backend (default: first that loads; or $PANDA_BACKEND)')
+      .option('--model <spec>', "the run's backbone, for computing the embedding (default: the one the run recorded, else use-lite)")
       .option('--id <id>', 'entry id (default: <task>/<method>/<run folder name>)')
       .option('--replace', 'overwrite an entry with the same id'),
-  ).action(async (runDir: string, flags: { bank?: string; embedding?: string; task?: string; dev?: string; textColumn: string; textBColumn?: string; labelColumn: string; samples?: number; dataDir?: string; backend?: string; id?: string; replace?: boolean; json?: boolean }) => {
+  ).action(async (runDir: string, flags: { bank?: string; embedding?: string; task?: string; dev?: string; textColumn: string; textBColumn?: string; labelColumn: string; samples?: number; dataDir?: string; backend?: string; model?: string; id?: string; replace?: boolean; json?: boolean }) => {
     const configFile = join(runDir, 'adapter_config.json');
     let config;
     try {
@@ -127,7 +128,7 @@ export function bankCommand(): Command {
       ? fileTask({ name: config.task, files: { dev: flags.dev }, columns: { text: flags.textColumn, label: flags.labelColumn, ...(flags.textBColumn ? { textB: flags.textBColumn } : {}) }, labels: config.labels })
       : taskForEmbedding(flags.task ?? config.task, Boolean(flags.task));
     await initBackend(flags.backend ? { backend: parseBackendName(flags.backend) } : {});
-    const backbone = await loadUseLite();
+    const backbone = await loadBackbone(flags.model ?? config.backboneSpec ?? 'use-lite');
     const bank = PromptBank.open(resolve(flags.bank ?? defaultBankDir()));
     try {
       if (!flags.replace && bank.has(id)) throw new PandaError('CONFIG_INVALID', `an entry with id "${id}" already exists (use --replace to overwrite it)`);

@@ -16,6 +16,7 @@ interface EvalFlags {
   max?: number;
   dataDir?: string;
   backend?: string;
+  model?: string;
   skipBadRows?: boolean;
   json?: boolean;
 }
@@ -42,10 +43,11 @@ export function evalCommand(): Command {
     })
     .option('--data-dir <dir>', 'data directory (default: $PANDA_DATA_DIR, else ../shared/data beside the repository)')
     .option('--backend <name>', 'TensorFlow.js backend (default: first that loads; or $PANDA_BACKEND)')
+    .option('--model <spec>', "the run's backbone (default: the one the run recorded, else use-lite)")
     .option('--skip-bad-rows', 'skip and count malformed rows')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (dir: string, flags: EvalFlags) => {
-      const opened = await openRun(dir, flags.backend);
+      const opened = await openRun(dir, { ...(flags.backend ? { backend: flags.backend } : {}), ...(flags.model ? { model: flags.model } : {}) });
       try {
         const { run } = opened;
         if (!flags.json) process.stderr.write(`${opened.report}\n`);

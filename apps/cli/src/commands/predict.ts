@@ -11,6 +11,7 @@ interface PredictFlags {
   textBColumn?: string;
   header: boolean;
   backend?: string;
+  model?: string;
   json?: boolean;
 }
 
@@ -55,10 +56,11 @@ export function predictCommand(): Command {
     .option('--text-b-column <name>', 'column holding the second text of a pair (with --input)')
     .option('--no-header', 'the input file has no header row (columns are 0-based numbers)')
     .option('--backend <name>', 'TensorFlow.js backend (default: first that loads; or $PANDA_BACKEND)')
+    .option('--model <spec>', "the run's backbone (default: the one the run recorded, else use-lite)")
     .option('--json', 'print one JSON object per text on stdout')
     .action(async (dir: string, texts: string[], flags: PredictFlags) => {
       const inputs = await readInputs(flags, texts);
-      const opened = await openRun(dir, flags.backend);
+      const opened = await openRun(dir, { ...(flags.backend ? { backend: flags.backend } : {}), ...(flags.model ? { model: flags.model } : {}) });
       try {
         if (!flags.json) process.stderr.write(`${opened.report}\n`);
         const progress = progressPrinter({ json: false });

@@ -1,11 +1,21 @@
 import { initBackend, parseBackendName } from '@panda/runtime';
-import { loadUseLite, type Backbone } from '@panda/backbones';
+import { loadBackbone, type Backbone } from '@panda/backbones';
+import { readAdapterConfig } from '@panda/tuner';
 import { LoadedRun } from '@panda/service';
 
-/** Loads a run folder (or a bank entry's copy) for inference on USE-Lite; `close()` frees both. */
-export async function openRun(dir: string, backend?: string): Promise<{ run: LoadedRun; backbone: Backbone; report: string; close(): void }> {
-  const choice = await initBackend(backend ? { backend: parseBackendName(backend) } : {});
-  const backbone = await loadUseLite();
+/**
+ * The backbone spec for a saved run: the one asked for, else the spec the run recorded (a Hugging
+ * Face folder, `use-lite`), else USE-Lite (runs written before specs were recorded).
+ */
+export async function modelOfRun(dir: string, asked?: string): Promise<string> {
+  if (asked) return asked;
+  return (await readAdapterConfig(dir)).backboneSpec ?? 'use-lite';
+}
+
+/** Loads a run folder (or a bank entry's copy) for inference on its backbone; `close()` frees both. */
+export async function openRun(dir: string, options: { backend?: string; model?: string } = {}): Promise<{ run: LoadedRun; backbone: Backbone; report: string; close(): void }> {
+  const choice = await initBackend(options.backend ? { backend: parseBackendName(options.backend) } : {});
+  const backbone = await loadBackbone(await modelOfRun(dir, options.model));
   try {
     const run = await LoadedRun.load(dir, backbone);
     return {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { initBackend, parseBackendName } from '@panda/runtime';
-import { loadUseLite } from '@panda/backbones';
+import { loadBackbone } from '@panda/backbones';
 import { resolveDataDir, sample } from '@panda/datasets';
 import { backboneEmbedder, evaluateCandidate, searchConfigSchema, searchPrompts } from '@panda/templates';
 import { tensorFactory } from '@panda/service';
@@ -44,7 +44,7 @@ export function templatesCommand(): Command {
     const scoring = sample(train, Math.min(opts.searchExamples, Math.floor(train.length / 2)), `${config.seed}/search-split`);
     const chosen = new Set(scoring.map((e) => e.id));
     const mining = train.filter((e) => !chosen.has(e.id));
-    const backbone = await loadUseLite();
+    const backbone = await loadBackbone(runOpts.model);
     const progress = progressPrinter({ json: opts.json ?? false });
     try {
       const embedder = backboneEmbedder(backbone, tensorFactory);

@@ -59,6 +59,7 @@ export function transferCommand(): Command {
         outDir: runOpts.out ?? `transfer-${Date.now()}`,
         config: tuningRaw,
         transfer: transferOpts,
+        ...(runOpts.model ? { model: runOpts.model } : {}),
         ...(runOpts.dataDir ? { dataDir: runOpts.dataDir } : {}),
         onProgress: progress.listener,
         signal: controller.signal,

@@ -64,6 +64,7 @@ export async function runTune(task: TaskDefinition, config: TuneConfig, run: Run
     const result = await tuneTask({
       task,
       config,
+      ...(run.model ? { model: run.model } : {}),
       ...(run.out ? { outDir: run.out } : {}),
       ...(run.dataDir ? { dataDir: run.dataDir } : {}),
       ...(run.maxTest ? { maxTestExamples: run.maxTest } : {}),

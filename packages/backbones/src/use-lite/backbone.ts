@@ -21,6 +21,7 @@ export async function loadUseLite(): Promise<Backbone> {
     // A sentence encoder: each text of a pair on its own, the head reading [u, v, |u − v|, u·v].
     pairEncoding: 'two-tower',
     weightsHash: await hashFiles(useLiteDistDir()),
+    spec: 'use-lite',
     dispose: () => encoder.dispose(),
   };
 }

@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'BANK_EMPTY',
   'ENTRY_UNKNOWN',
   'BANK_CORRUPT',
+  // A --plugin module that cannot be found, imported, or does not export a plugin.
+  'PLUGIN_INVALID',
   'INTERNAL',
 ] as const;
 

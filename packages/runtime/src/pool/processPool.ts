@@ -1,5 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { PandaError } from '@panda/core';
 
 /** What a worker sends back: events while a job runs, then exactly one result or error. */
@@ -26,9 +28,20 @@ export interface ProcessPoolOptions {
   onOutcome?: (jobIndex: number, outcome: JobOutcome<unknown>) => void | Promise<void>;
 }
 
-/** A built .js worker inherits the parent's Node flags; a .ts worker runs from source through tsx. */
+/**
+ * A built .js worker inherits the parent's Node flags; a .ts worker runs from source through tsx,
+ * resolved from the worker module's own folder (a bare `--import tsx` would resolve it from the
+ * working directory, and fail wherever the user runs panda outside the repository).
+ */
 function defaultExecArgv(modulePath: string): string[] {
-  return modulePath.endsWith('.ts') ? ['--conditions=@panda/source', '--import', 'tsx'] : process.execArgv;
+  if (!modulePath.endsWith('.ts')) return process.execArgv;
+  let tsx = 'tsx';
+  try {
+    tsx = pathToFileURL(createRequire(modulePath).resolve('tsx')).href;
+  } catch {
+    // not installed beside the module: leave it to Node's resolution from the working directory
+  }
+  return ['--conditions=@panda/source', '--import', tsx];
 }
 
 /**

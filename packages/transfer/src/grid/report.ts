@@ -44,6 +44,10 @@ export async function writeGridReport(dir: string, only?: { sources?: string[]; 
 
     const md: string[] = [];
     const { targets, sources } = spec;
+    // What every run of the grid shares: the backbone (the id runs recorded) and the tuning settings.
+    const backboneId = cells.map((c) => (c.result as { backboneId?: string } | null)?.backboneId).find((id) => id !== undefined);
+    const tuning = Object.entries(spec.tuning).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
+    md.push(`Backbone: ${backboneId ?? spec.model ?? 'use-lite'}${spec.model ? ` (--model ${spec.model})` : ''}. Every prompt run: ${tuning}; seed ${spec.seed}.`, '');
     const transferScores = (kind: string, t: string) => sources.filter((s) => s !== t).map((s) => score(`${kind}/${s}/${t}`)).filter((x): x is number => x !== null);
     // Regression targets (STS-B) are scored by mean(Pearson, Spearman), shown ×100 like the paper.
     const regressionTargets = targets.filter((t) => cells.some((c) => c.target === t && (c.result as { metrics?: { metric?: string } } | null)?.metrics?.metric === 'pearson_and_spearman'));

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { silent, type ProgressListener } from '@panda/core';
 import { initBackend } from '@panda/runtime';
-import { loadUseLite, type Backbone } from '@panda/backbones';
+import { loadBackbone, type Backbone } from '@panda/backbones';
 import { asTrainable, getTask, resolveDataDir } from '@panda/datasets';
 import { loadRun, tuneMany, type TuneJob, type TuneTaskResult } from '@panda/tuner';
 import { describeRun } from '../embedding/taskEmbedding.js';
@@ -16,7 +16,7 @@ export interface RunGridOptions {
   dir: string;
   spec: GridSpecInput;
   onProgress?: ProgressListener;
-  /** A loaded backbone for the in-process parts (task embeddings); default: USE-Lite. */
+  /** A loaded backbone for the in-process parts (task embeddings); default: the spec's `model`. */
   backbone?: Backbone;
 }
 
@@ -51,7 +51,7 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
     store.setLatestSpec(spec);
     const runDir = (...parts: string[]) => join(options.dir, 'runs', ...parts);
     const base = { ...spec.tuning, seed: spec.seed };
-    const common = { evaluateTest: spec.evaluateTest, ...(spec.dataDir ? { dataDir: spec.dataDir } : {}) };
+    const common = { evaluateTest: spec.evaluateTest, ...(spec.dataDir ? { dataDir: spec.dataDir } : {}), ...(spec.model ? { model: spec.model } : {}) };
     const methods = new Set(spec.methods);
     const needPrompts = methods.has('prompt-tuning') || methods.has('pot') || methods.has('panda') || methods.has('panda-constant');
 
@@ -100,7 +100,7 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
     const missing = gridTasks(spec).filter((t) => !have.has(t) && store.done(`prompt-tuning/${t}`));
     if (missing.length) {
       await initBackend();
-      const backbone = options.backbone ?? (await loadUseLite());
+      const backbone = options.backbone ?? (await loadBackbone(spec.model));
       try {
         for (const task of missing) {
           onProgress({ type: 'log', message: `task embedding: ${task}` });
@@ -192,6 +192,6 @@ function cellRow(c: Cell, r: TuneTaskResult | undefined, error: string | null, s
     beta: c.beta,
     seconds,
     error,
-    result: r ? { metrics: r.metrics, history: r.history, steps: r.steps, trainSeconds: r.trainSeconds, stepsPerSecond: r.stepsPerSecond, sizes: r.sizes, trainableParams: r.trainableParams, config: r.config } : null,
+    result: r ? { metrics: r.metrics, history: r.history, steps: r.steps, trainSeconds: r.trainSeconds, stepsPerSecond: r.stepsPerSecond, sizes: r.sizes, trainableParams: r.trainableParams, config: r.config, backboneId: r.backboneId } : null,
   };
 }

@@ -30,6 +30,7 @@ export const gridSpecSchema = z
     seed: z.number().int().default(42).describe('seed of every run'),
     evaluateTest: z.boolean().default(false).describe('also score the best weights on a test split where the task has one'),
     workers: z.number().int().min(1).optional().describe('worker processes (default: one per core)'),
+    model: z.string().min(1).optional().describe("backbone of every run: 'use-lite' (default) or a Hugging Face folder (see loadBackbone)"),
     dataDir: z.string().optional(),
   })
   .strict();

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { PandaError, silent, type ProgressListener } from '@panda/core';
-import { loadUseLite, type Backbone } from '@panda/backbones';
+import { loadBackbone, type Backbone } from '@panda/backbones';
 import { PromptBank } from '@panda/bank';
 import { asTrainable, resolveDataDir, type TaskDefinition } from '@panda/datasets';
 import { distillConfigSchema, loadRun, tuneConfigSchema, tuneTask, type TuneTaskResult } from '@panda/tuner';
@@ -38,7 +38,10 @@ export interface TransferTaskOptions {
   config?: Record<string, unknown>;
   transfer?: TransferOptionsInput;
   dataDir?: string;
+  /** A loaded backbone to reuse; default: the one {@link model} names, loaded and disposed here. */
   backbone?: Backbone;
+  /** Backbone spec for `loadBackbone`: `use-lite` (default) or a Hugging Face folder. */
+  model?: string;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
@@ -133,7 +136,7 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
   }
   // Classification and regression targets (STS-B) alike; span and choice tasks as text-pair classification.
   const target = asTrainable(options.target);
-  const backbone = options.backbone ?? (await loadUseLite());
+  const backbone = options.backbone ?? (await loadBackbone(options.model));
   const bank = PromptBank.open(options.bankDir);
   const common = { task: target, backbone, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.signal ? { signal: options.signal } : {}), onProgress };
   try {

@@ -11,6 +11,8 @@ export const adapterConfigSchema = z
   .object({
     formatVersion: z.literal(RUN_FORMAT_VERSION),
     backbone: z.string(),
+    /** The spec that loads the backbone (`use-lite`, a Hugging Face folder); runs before it have none. */
+    backboneSpec: z.string().optional(),
     task: z.string(),
     /** Class names; empty for a regression run. */
     labels: z.array(z.string()),
@@ -48,23 +50,34 @@ export interface LoadedRun {
  * SHAPE_MISMATCH from the tensor file.
  */
 export async function loadRun(dir: string): Promise<LoadedRun> {
-  const read = async (name: string): Promise<unknown> => {
-    let text: string;
-    try {
-      text = await readFile(join(dir, name), 'utf8');
-    } catch (err) {
-      throw new PandaError('MODEL_NOT_FOUND', `no ${name} in ${dir}: not a saved run (expected adapter.safetensors, adapter_config.json, manifest.json)`, { cause: err });
-    }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (err) {
-      throw new PandaError('CHECKPOINT_INVALID', `${join(dir, name)} is not valid JSON`, { cause: err });
-    }
-  };
-  const parsed = adapterConfigSchema.safeParse(await read('adapter_config.json'));
-  if (!parsed.success) throw new PandaError('CHECKPOINT_INVALID', `${join(dir, 'adapter_config.json')}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const manifest = (await read('manifest.json')) as Record<string, unknown>;
-  const spec = Object.fromEntries(Object.entries(parsed.data.tensors).map(([k, shape]) => [k, { shape }]));
+  const adapter = await readAdapterConfig(dir);
+  const manifest = (await readRunJson(dir, 'manifest.json')) as Record<string, unknown>;
+  const spec = Object.fromEntries(Object.entries(adapter.tensors).map(([k, shape]) => [k, { shape }]));
   const { tensors } = await loadSafetensors(join(dir, 'adapter.safetensors'), spec);
-  return { dir, adapter: parsed.data, manifest, weights: tensors };
+  return { dir, adapter, manifest, weights: tensors };
+}
+
+/**
+ * A run folder's `adapter_config.json`, validated, without reading its tensors (which backbone
+ * and method a run needs, before loading either).
+ * @throws MODEL_NOT_FOUND for a missing folder or file, CHECKPOINT_INVALID for one that does not parse
+ */
+export async function readAdapterConfig(dir: string): Promise<AdapterConfig> {
+  const parsed = adapterConfigSchema.safeParse(await readRunJson(dir, 'adapter_config.json'));
+  if (!parsed.success) throw new PandaError('CHECKPOINT_INVALID', `${join(dir, 'adapter_config.json')}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+async function readRunJson(dir: string, name: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, name), 'utf8');
+  } catch (err) {
+    throw new PandaError('MODEL_NOT_FOUND', `no ${name} in ${dir}: not a saved run (expected adapter.safetensors, adapter_config.json, manifest.json)`, { cause: err });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new PandaError('CHECKPOINT_INVALID', `${join(dir, name)} is not valid JSON`, { cause: err });
+  }
 }

@@ -22,6 +22,8 @@ export async function saveRun(
   const adapterConfig = {
     formatVersion: RUN_FORMAT_VERSION,
     backbone: result.backboneId,
+    // How to load that backbone again (`--model`), when it has a spec: eval, predict and the bank read it.
+    ...(result.backboneSpec ? { backboneSpec: result.backboneSpec } : {}),
     task: extra.task,
     labels: extra.labels,
     method: result.config.method,

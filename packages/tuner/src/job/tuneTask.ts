@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError, silent, type ProgressListener } from '@panda/core';
 import { join } from 'node:path';
-import { loadUseLite, type Backbone } from '@panda/backbones';
+import { loadBackbone, type Backbone } from '@panda/backbones';
 import { asTrainable, resolveDataDir, type LoadContext, type SplitName, type TaskDefinition } from '@panda/datasets';
 import type { TuneConfigInput } from '../config.js';
 import { tune, type TuneResult } from '../train/tune.js';
@@ -25,8 +25,10 @@ export interface TuneTaskOptions {
   maxTestExamples?: number;
   /** Save a checkpoint every N steps in `<outDir>/checkpoint` (needs outDir); resume from it when present. */
   checkpointEverySteps?: number;
-  /** A loaded backbone to reuse; default: USE-Lite, loaded and disposed here. */
+  /** A loaded backbone to reuse; default: the one {@link model} names, loaded and disposed here. */
   backbone?: Backbone;
+  /** Backbone spec for `loadBackbone` when no backbone is given: `use-lite` (default) or a Hugging Face folder. */
+  model?: string;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
   /**
@@ -72,7 +74,7 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
   const skippedRows: Partial<Record<SplitName, number>> = { train: train.skipped, dev: dev.skipped, ...(test ? { test: test.skipped } : {}) };
   for (const [split, n] of Object.entries(skippedRows)) if (n) onProgress({ type: 'log', message: `skipped ${n} malformed ${split} row(s)` });
 
-  const backbone = options.backbone ?? (await loadUseLite());
+  const backbone = options.backbone ?? (await loadBackbone(options.model));
   const method = tuneConfigSchema.parse(options.config ?? {}).method;
   const init = options.initFrom?.length ? await loadInit(options.initFrom, backbone.id, method) : undefined;
   const teacherRuns = await Promise.all((options.teachers ?? []).map(async (t) => ({ t, run: await loadRun(t.dir) })));

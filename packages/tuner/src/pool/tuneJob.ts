@@ -18,4 +18,11 @@ export interface TuneJob {
   manifest?: Record<string, unknown>;
   /** Evaluate on the test split when the task has one (default true). */
   evaluateTest?: boolean;
+  /** Backbone spec (`loadBackbone`): `use-lite` (default) or a Hugging Face folder. */
+  model?: string;
+  /**
+   * Plugin module URLs the worker loads before the job (`loadedPlugins()` of the parent: its
+   * registered backbones, tasks, metrics and methods then exist in the worker too).
+   */
+  plugins?: string[];
 }

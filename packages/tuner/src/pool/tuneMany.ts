@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProgressEvent } from '@panda/core';
+import { loadedPlugins } from '@panda/core/plugins';
 import { runInPool, type JobOutcome } from '@panda/runtime';
 import type { TuneTaskResult } from '../job/tuneTask.js';
 import type { TuneJob } from './tuneJob.js';
@@ -13,7 +14,9 @@ function workerPath(): string {
 
 /**
  * Runs many independent tuning jobs in a pool of worker processes (default: one per core), each
- * loading USE-Lite once. Results come back in job order; a failed job does not stop the others.
+ * loading each job's backbone once. Results come back in job order; a failed job does not stop the
+ * others. Jobs without their own `plugins` get this process's loaded plugins, so a backbone, task,
+ * metric or method a plugin registered here exists in the workers too.
  */
 export function tuneMany(
   jobs: readonly TuneJob[],
@@ -24,8 +27,9 @@ export function tuneMany(
     onOutcome?: (job: number, outcome: JobOutcome<TuneTaskResult>) => void | Promise<void>;
   } = {},
 ): Promise<JobOutcome<TuneTaskResult>[]> {
+  const plugins = loadedPlugins().map((p) => p.url);
   return runInPool<TuneJob, TuneTaskResult>(
-    jobs,
+    plugins.length ? jobs.map((j) => (j.plugins ? j : { ...j, plugins })) : jobs,
     {
       modulePath: workerPath(),
       ...(options.workers ? { workers: options.workers } : {}),

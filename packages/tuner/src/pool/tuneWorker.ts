@@ -1,20 +1,33 @@
-// Worker process of `tuneMany`: loads the backend and USE-Lite once, then runs jobs as they come.
+// Worker process of `tuneMany`: loads the backend once, each job's plugins once, and each backbone
+// spec once, then runs jobs as they come.
 import type { ProgressEvent } from '@panda/core';
+import { loadPlugins } from '@panda/core/plugins';
 import { initBackend, serveWorker } from '@panda/runtime';
-import { loadUseLite, type Backbone } from '@panda/backbones';
+import { loadBackbone, type Backbone } from '@panda/backbones';
 import { fileTask, getTask } from '@panda/datasets';
 import { tuneTask, type TuneTaskResult } from '../job/tuneTask.js';
 import type { TuneJob } from './tuneJob.js';
 
-let backbone: Promise<Backbone> | undefined;
+const backbones = new Map<string, Promise<Backbone>>();
+
+function backboneFor(spec: string): Promise<Backbone> {
+  let b = backbones.get(spec);
+  if (!b) {
+    b = loadBackbone(spec);
+    // A failed load is not cached: the next job with this spec tries again (and reports its error).
+    b.catch(() => backbones.delete(spec));
+    backbones.set(spec, b);
+  }
+  return b;
+}
 
 serveWorker<TuneJob, TuneTaskResult>(async (job, emit, signal) => {
   await initBackend();
-  backbone ??= loadUseLite();
+  if (job.plugins?.length) await loadPlugins(job.plugins);
   const task = typeof job.task === 'string' ? getTask(job.task) : fileTask(job.task);
   return tuneTask({
     task,
-    backbone: await backbone,
+    backbone: await backboneFor(job.model ?? 'use-lite'),
     ...(job.config ? { config: job.config } : {}),
     ...(job.outDir ? { outDir: job.outDir } : {}),
     ...(job.dataDir ? { dataDir: job.dataDir } : {}),

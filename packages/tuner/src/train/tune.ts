@@ -73,6 +73,8 @@ export interface TuneResult {
   backboneId: string;
   /** SHA-256 of the backbone's weight files, when the backbone provides it. */
   backboneHash?: string;
+  /** What loads the backbone again (`Backbone.spec`), when it has one. */
+  backboneSpec?: string;
   /**
    * Best dev score and, if a test set was given, the test score of those weights, in `metric`
    * (accuracy for classification, mean(Pearson, Spearman) for regression). `devAccuracy` and
@@ -271,6 +273,7 @@ function finish(run: {
     config,
     backboneId: backbone.id,
     ...(backbone.weightsHash ? { backboneHash: backbone.weightsHash } : {}),
+    ...(backbone.spec ? { backboneSpec: backbone.spec } : {}),
     metrics: { metric: scoreMetricOf(plan.objective), ...scores, bestStep: chosen.step },
     objective: plan.objective,
     pairEncoding: plan.encoding.pairs,
