@@ -86,7 +86,7 @@ export function evalCommand(): Command {
             '',
             `run             ${dir} (${run.config.method}, trained on ${run.config.task})`,
             `scored on       ${task.name} ${split}: ${examples.length} examples${loaded.skipped ? ` (${loaded.skipped} bad rows skipped)` : ''}`,
-            ...Object.entries(metrics).map(([k, v]) => `${k.padEnd(16)}${k.includes('accuracy') ? `${((v as number) * 100).toFixed(2)} %` : (v as number).toFixed(4)}`),
+            ...Object.entries(metrics).map(([k, v]) => `${k.padEnd(15)} ${k.includes('accuracy') ? `${((v as number) * 100).toFixed(2)} %` : (v as number).toFixed(4)}`),
             `speed           ${result.examplesPerSecond.toFixed(1)} examples/s`,
           ];
           process.stdout.write(lines.join('\n') + '\n');

@@ -17,8 +17,9 @@ export function printResult(result: TuneTaskResult, json: boolean): void {
     ...(result.metrics.metric === 'accuracy'
       ? [`dev accuracy    ${pct(result.metrics.devScore)} (best at step ${result.metrics.bestStep})`, `test accuracy   ${pct(result.metrics.testScore)}`]
       : [
-          `dev score       ${num(result.metrics.devScore)} (mean of Pearson and Spearman; best at step ${result.metrics.bestStep})`,
-          `test score      ${num(result.metrics.testScore)}`,
+          `${`dev ${result.metrics.metric}`.padEnd(15)} ${num(result.metrics.devScore)} (${result.metrics.metric === 'pearson_and_spearman' ? 'mean of Pearson and Spearman; ' : 'the task\'s metric; '}best at step ${result.metrics.bestStep})`,
+          `${`test ${result.metrics.metric}`.padEnd(15)} ${num(result.metrics.testScore)}`,
+          ...(result.metrics.devAccuracy !== undefined ? [`dev accuracy    ${pct(result.metrics.devAccuracy)}`, `test accuracy   ${pct(result.metrics.testAccuracy)}`] : []),
         ]),
     ...(result.config.template !== undefined ? [`template        ${result.config.template}`] : []),
     `training        ${result.steps} steps in ${result.trainSeconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(2)} steps/s)`,

@@ -49,9 +49,11 @@ export async function writeGridReport(dir: string, only?: { sources?: string[]; 
     const tuning = Object.entries(spec.tuning).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
     md.push(`Backbone: ${backboneId ?? spec.model ?? 'use-lite'}${spec.model ? ` (--model ${spec.model})` : ''}. Every prompt run: ${tuning}; seed ${spec.seed}.`, '');
     const transferScores = (kind: string, t: string) => sources.filter((s) => s !== t).map((s) => score(`${kind}/${s}/${t}`)).filter((x): x is number => x !== null);
-    // Regression targets (STS-B) are scored by mean(Pearson, Spearman), shown ×100 like the paper.
-    const regressionTargets = targets.filter((t) => cells.some((c) => c.target === t && (c.result as { metrics?: { metric?: string } } | null)?.metrics?.metric === 'pearson_and_spearman'));
-    const scoreNote = regressionTargets.length ? `; ${regressionTargets.join(', ')}: mean of Pearson and Spearman ×100` : '';
+    // Targets scored by another metric than accuracy (their task's: STS-B mean(Pearson, Spearman),
+    // CoLA MCC, ...) are shown ×100 like the paper, and named.
+    const metricOf = (t: string) => cells.map((c) => (c.target === t ? (c.result as { metrics?: { metric?: string } } | null)?.metrics?.metric : undefined)).find((m) => m !== undefined);
+    const otherMetric = targets.map((t) => ({ t, m: metricOf(t) })).filter((x): x is { t: string; m: string } => x.m !== undefined && x.m !== 'accuracy');
+    const scoreNote = otherMetric.length ? `; ${otherMetric.map((x) => `${x.t}: ${x.m === 'pearson_and_spearman' ? 'mean of Pearson and Spearman' : x.m} ×100`).join(', ')}` : '';
     md.push(`## Per target (dev accuracy, %${scoreNote})`, '');
     md.push(`| method | ${targets.join(' | ')} | avg |`, `|---|${targets.map(() => '---:').join('|')}|---:|`);
     const row = (name: string, f: (t: string) => number | null) => {

@@ -1,49 +1,57 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accuracy, pearsonAndSpearman } from '@panda/datasets';
+import { accuracy } from '@panda/datasets';
 import type { EncodedSet } from '../data/batches.js';
 import type { AdaptedModel } from '../model/adaptedModel.js';
 import type { Head } from '../model/head.js';
+import { defaultSelectionMetric, selectionMetric, type SelectionMetric } from './selection.js';
 
 export { pairFeatures } from '../model/adaptedModel.js';
 
 /** What a run trains its head for: C-way classification, or one real-valued output (STS-B). */
 export type Objective = 'classification' | 'regression';
 
-/** The dev/test score of each objective: accuracy, or GLUE's STS-B score (mean of Pearson and Spearman). */
-export type ScoreMetric = 'accuracy' | 'pearson_and_spearman';
+/**
+ * The name of a run's dev/test score: a registered task metric's (by default accuracy, or GLUE's
+ * STS-B score, mean(Pearson, Spearman), for regression; a task's own metric when it names one).
+ */
+export type ScoreMetric = string;
 
+/** The default score of each objective (see {@link defaultSelectionMetric}). */
 export function scoreMetricOf(objective: Objective): ScoreMetric {
-  return objective === 'regression' ? 'pearson_and_spearman' : 'accuracy';
+  return defaultSelectionMetric(objective);
 }
 
-/** A set scored by a head: the score of the objective's metric and every prediction (class index or value). */
+/** A set scored by a head: the score of the selection metric and every prediction (class index or value). */
 export interface SetScore {
   metric: ScoreMetric;
-  /** Accuracy, or mean(Pearson, Spearman); NaN when the correlation is undefined (constant predictions). */
+  /** The metric's value; NaN when it is undefined (a correlation of constant predictions). */
   score: number;
+  /** Accuracy of the predictions (classification only). */
+  accuracy?: number;
   predictions: number[];
 }
 
 /**
- * Scores `head` on features [N, F]: predicted classes and accuracy (classification), or the
- * head's single output and mean(Pearson, Spearman) against the targets (regression).
+ * Scores `head` on features [N, F]: predicted classes (classification) or the head's single output
+ * (regression), scored by `metric` (default: accuracy, or mean(Pearson, Spearman)).
  */
-export function scoreFeatures(head: Head, features: tf.Tensor2D, labels: readonly number[], objective: Objective = 'classification'): SetScore {
+export function scoreFeatures(head: Head, features: tf.Tensor2D, labels: readonly number[], objective: Objective = 'classification', metric?: SelectionMetric, groups?: readonly string[]): SetScore {
   const out = tf.tidy(() => {
     const logits = head.apply(features); // [N, C]
     return objective === 'regression' ? tf.reshape(logits, [-1]) : tf.argMax(logits, 1); // [N]
   });
   const predictions = Array.from(out.dataSync());
   out.dispose();
-  const metric = scoreMetricOf(objective);
-  return { metric, score: metric === 'accuracy' ? accuracy(predictions, labels) : pearsonAndSpearman(predictions, labels), predictions };
+  const m = metric ?? selectionMetric(undefined, objective, head.outputs);
+  const acc = objective === 'classification' ? accuracy(predictions, labels) : undefined;
+  return { metric: m.name, score: m.name === 'accuracy' && acc !== undefined ? acc : m.score(predictions, labels, groups), ...(acc !== undefined ? { accuracy: acc } : {}), predictions };
 }
 
 /** Score of an adapted model on an encoded set (its inference injection; see {@link scoreFeatures}). */
-export function evaluateSet(model: AdaptedModel, set: EncodedSet, batchSize: number, objective: Objective = 'classification'): SetScore {
+export function evaluateSet(model: AdaptedModel, set: EncodedSet, batchSize: number, objective: Objective = 'classification', metric?: SelectionMetric, groups?: readonly string[]): SetScore {
   const features = model.setFeatures(set, batchSize);
   try {
-    return scoreFeatures(model.head, features, set.labels, objective);
+    return scoreFeatures(model.head, features, set.labels, objective, metric, groups);
   } finally {
     features.dispose();
   }

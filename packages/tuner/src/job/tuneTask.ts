@@ -101,6 +101,8 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
           }
         : {}),
       backbone,
+      // The task's primary metric picks the best weights (CoLA by MCC, CB by mean(accuracy, macro-F1), ...).
+      metric: task.metric,
       data: { train: train.examples, dev: dev.examples, ...(test ? { test: test.examples } : {}), labels: task.labels, objective },
       ...(options.config ? { config: options.config } : {}),
       onProgress,

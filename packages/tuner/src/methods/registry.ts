@@ -21,7 +21,7 @@ export function registerMethod(method: TuningMethod): void {
 /** @throws PandaError `CONFIG_INVALID` naming the registered methods when `name` is not one. */
 export function methodByName(name: string): TuningMethod {
   const method = METHODS.get(name);
-  if (!method) throw new PandaError('CONFIG_INVALID', `unknown tuning method '${name}' (registered: ${[...METHODS.keys()].join(', ')})`);
+  if (!method) throw new PandaError('CONFIG_INVALID', `unknown tuning method '${name}' (registered: ${[...METHODS.keys()].join(', ')}; a plugin's method needs that plugin loaded, e.g. panda --plugin <module>)`);
   return method;
 }
 

@@ -4,11 +4,14 @@ import { epochBatches } from '../data/batches.js';
 import { scheduleValue } from '../optim/schedules.js';
 import { trainStep, type StepContext } from './step.js';
 import type { TrainState } from './state.js';
+import { isBetter } from '../eval/selection.js';
 
 /** The loop's hooks into the run: how to score dev, and where to save a checkpoint. */
 export interface LoopHooks {
-  /** The dev score of the current parameters. */
-  devScore(): number;
+  /** The dev score of the current parameters (the selection metric's), and their accuracy (classification). */
+  devScore(): { score: number; accuracy?: number };
+  /** False when a lower dev score is better (a loss-like metric); default true. */
+  higherIsBetter?: boolean;
   /** Saves the state (when the run has a checkpoint folder); the loop continues at the given batch. */
   checkpoint(at: { epoch: number; batchInEpoch: number }): Promise<void>;
   /** Save every N steps (and at every epoch end); undefined: only at epoch ends. */
@@ -60,17 +63,16 @@ export async function trainLoop(ctx: StepContext, state: TrainState, rng: Rng, h
  * Scores dev, records the point, keeps a copy of the parameters when the score improved.
  * @returns true when early stopping says to stop.
  */
-export function evaluate(ctx: StepContext, state: TrainState, epoch: number, hooks: Pick<LoopHooks, 'devScore' | 'onProgress'>): boolean {
-  const devScore = hooks.devScore();
+export function evaluate(ctx: StepContext, state: TrainState, epoch: number, hooks: Pick<LoopHooks, 'devScore' | 'onProgress' | 'higherIsBetter'>): boolean {
+  const { score: devScore, accuracy: devAccuracy } = hooks.devScore();
   const point = { step: state.step, epoch, devScore, trainLoss: state.lossCount ? state.lossSum / state.lossCount : null };
   state.history.push(point);
   state.lossSum = 0;
   state.lossCount = 0;
-  const regression = ctx.objective === 'regression';
-  hooks.onProgress({ type: 'eval', phase: 'train', epoch, metrics: { devScore, ...(regression ? {} : { devAccuracy: devScore }), trainLoss: point.trainLoss ?? Number.NaN, step: state.step } });
+  hooks.onProgress({ type: 'eval', phase: 'train', epoch, metrics: { devScore, ...(devAccuracy !== undefined ? { devAccuracy } : {}), trainLoss: point.trainLoss ?? Number.NaN, step: state.step } });
   const best = state.best;
-  // An undefined correlation (constant predictions) never counts as an improvement.
-  if (!best || devScore > best.acc || (Number.isNaN(best.acc) && !Number.isNaN(devScore))) {
+  // An undefined score (a correlation of constant predictions) never counts as an improvement.
+  if (!best || isBetter(devScore, best.acc, { higherIsBetter: hooks.higherIsBetter ?? true })) {
     if (best) tf.dispose(best.weights);
     state.best = { acc: devScore, step: state.step, weights: Object.fromEntries(ctx.params.map((p) => [p.key, tf.clone(p.variable)])) };
     state.evalsWithoutImprovement = 0;

@@ -4,7 +4,8 @@ import { LinearHead, type Backbone, type PairEncoding } from '@panda/backbones';
 import type { Example } from '@panda/datasets';
 import { tuneConfigSchema, type TuneConfig, type TuneConfigInput } from '../config.js';
 import { AdamW, type NamedParam } from '../optim/adamW.js';
-import { scoreFeatures, scoreMetricOf, evaluateSet, type Objective, type ScoreMetric } from '../eval/evaluate.js';
+import { scoreFeatures, evaluateSet, type Objective, type ScoreMetric } from '../eval/evaluate.js';
+import { selectionMetric, type SelectionMetric } from '../eval/selection.js';
 import { fingerprint } from '../checkpoint/checkpoint.js';
 import { distillConfigSchema, type DistillConfig, type DistillConfigInput } from '../distill/config.js';
 import type { Teacher, TeacherSpec } from '../distill/teacher.js';
@@ -55,6 +56,12 @@ export interface TuneOptions {
   signal?: AbortSignal;
   checkpoint?: CheckpointOptions;
   /**
+   * The registered task metric (`registerMetric`) the dev score is, which picks the best weights and
+   * drives early stopping: a task's own `metric`. Default: accuracy, or mean(Pearson, Spearman)
+   * for regression.
+   */
+  metric?: string;
+  /**
    * Initial values of trainable parameters by key, in place of the random initialisation: prompt
    * transfer (PoT) passes a source run's `prompt` or `prefix` (or its raw `prefix/*` parameters);
    * the head stays fresh unless `head/kernel`/`head/bias` are given. Shapes must match. The tuner
@@ -77,8 +84,9 @@ export interface TuneResult {
   backboneSpec?: string;
   /**
    * Best dev score and, if a test set was given, the test score of those weights, in `metric`
-   * (accuracy for classification, mean(Pearson, Spearman) for regression). `devAccuracy` and
-   * `testAccuracy` repeat them for classification runs only.
+   * (the selection metric: the task's, else accuracy for classification and mean(Pearson,
+   * Spearman) for regression). `devAccuracy` and `testAccuracy`: the same weights' accuracy, for
+   * classification runs only.
    */
   metrics: { metric: ScoreMetric; devScore: number; testScore?: number; devAccuracy?: number; testAccuracy?: number; bestStep: number };
   /** What the head was trained for. */
@@ -162,12 +170,15 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const ckpt = options.checkpoint;
     state = (ckpt && (ckpt.resume ?? true) ? await resumeState(ckpt.dir, runFingerprint, params, optimizer, onProgress) : undefined) ?? freshState();
     const resumedFrom = state.step;
-    const devScore = () => (cached ? scoreFeatures(model.head, cached.dev, sets.dev.labels, plan.objective).score : evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective).score);
+    const selection = selectionMetric(options.metric, plan.objective, data.labels.length || 1);
+    const devGroups = picked.dev.map((e) => e.group ?? e.id);
+    const devScore = () => (cached ? scoreFeatures(model.head, cached.dev, sets.dev.labels, plan.objective, selection, devGroups) : evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, devGroups));
     const totalSteps = Math.ceil(sets.train.ids.length / config.batchSize) * config.epochs;
     onProgress({ type: 'start', phase: 'train', total: totalSteps, message: `${config.method}: ${sets.train.ids.length} train / ${sets.dev.ids.length} dev examples, ${totalSteps} steps` });
     const s = state;
     const stoppedEarly = await trainLoop(ctx, s, rng, {
       devScore,
+      higherIsBetter: selection.higherIsBetter,
       checkpoint: async (at) => {
         if (!ckpt) return;
         await writeState(ckpt.dir, runFingerprint, s, params, optimizer!, at);
@@ -177,8 +188,9 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress,
     });
-    if (!s.best) evaluate(ctx, s, 0, { devScore, onProgress });
-    return finish({ config, backbone, model, plan, sets, state: s, params, resumedFrom, stoppedEarly, initInfo, distillInfo, onProgress });
+    if (!s.best) evaluate(ctx, s, 0, { devScore, higherIsBetter: selection.higherIsBetter, onProgress });
+    const groups = { dev: devGroups, ...(data.test ? { test: data.test.map((e) => e.group ?? e.id) } : {}) };
+    return finish({ config, backbone, model, plan, sets, groups, selection, state: s, params, resumedFrom, stoppedEarly, initInfo, distillInfo, onProgress });
   } catch (err) {
     if (state?.best) tf.dispose(state.best.weights);
     throw err;
@@ -251,6 +263,8 @@ function finish(run: {
   model: AdaptedModel;
   plan: RunPlan;
   sets: { train: EncodedSet; dev: EncodedSet; test?: EncodedSet };
+  groups: { dev: readonly string[]; test?: readonly string[] };
+  selection: SelectionMetric;
   state: TrainState;
   params: readonly NamedParam[];
   resumedFrom: number;
@@ -259,22 +273,25 @@ function finish(run: {
   distillInfo: TuneResult['distill'];
   onProgress: ProgressListener;
 }): TuneResult {
-  const { config, backbone, model, plan, sets, state, params } = run;
+  const { config, backbone, model, plan, sets, state, params, selection } = run;
   const chosen = state.best!;
   for (const p of params) p.variable.assign(chosen.weights[p.key]!);
-  const testScore = sets.test ? evaluateSet(model, sets.test, config.evalBatchSize, plan.objective).score : undefined;
+  const test = sets.test ? evaluateSet(model, sets.test, config.evalBatchSize, plan.objective, selection, run.groups.test) : undefined;
+  const testScore = test?.score;
+  // Accuracy beside another selection metric: the chosen weights' dev accuracy needs one more pass.
+  const devAccuracy = plan.objective === 'regression' ? undefined : selection.name === 'accuracy' ? chosen.acc : evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, run.groups.dev).accuracy;
   const weights = { ...chosen.weights, ...(model.method.derivedWeights?.() ?? {}) };
   const regression = plan.objective === 'regression';
   const adapter = model.method.adapterInfo();
   const trainSeconds = state.trainMs / 1000;
-  const scores = { devScore: chosen.acc, ...(testScore !== undefined ? { testScore } : {}), ...(regression ? {} : { devAccuracy: chosen.acc, ...(testScore !== undefined ? { testAccuracy: testScore } : {}) }) };
+  const scores = { devScore: chosen.acc, ...(testScore !== undefined ? { testScore } : {}), ...(regression ? {} : { devAccuracy: devAccuracy!, ...(test?.accuracy !== undefined ? { testAccuracy: test.accuracy } : {}) }) };
   run.onProgress({ type: 'done', phase: 'train', metrics: scores });
   return {
     config,
     backboneId: backbone.id,
     ...(backbone.weightsHash ? { backboneHash: backbone.weightsHash } : {}),
     ...(backbone.spec ? { backboneSpec: backbone.spec } : {}),
-    metrics: { metric: scoreMetricOf(plan.objective), ...scores, bestStep: chosen.step },
+    metrics: { metric: selection.name, ...scores, bestStep: chosen.step },
     objective: plan.objective,
     pairEncoding: plan.encoding.pairs,
     ...(plan.template ? { template: { source: plan.template.template.source, softRows: plan.template.layout.rows } } : {}),
