@@ -2,6 +2,7 @@ export { initBackend, parseBackendName, currentBackend, BACKEND_ORDER, BACKEND_E
 export type { BackendName, BackendChoice, InitBackendOptions } from './backend/initBackend.js';
 export { freezeWeight, disposeFrozen, frozenLinear, frozenLinear3d } from './linear/frozenLinear.js';
 export type { FrozenWeight } from './linear/frozenLinear.js';
+export { gatherRows } from './linear/gatherRows.js';
 export { measureLeak, assertNoLeak } from './memory/leakGuard.js';
 export type { LeakReport } from './memory/leakGuard.js';
 export { decodeSafetensors, encodeSafetensors } from './safetensors/format.js';

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
-import { freezeWeight, frozenLinear } from '@panda/runtime';
+import { freezeWeight, frozenLinear, gatherRows } from '@panda/runtime';
 import type { TrainableSentenceEncoder } from '../backbone.js';
 import { prefixTableWidth, type PrefixLayout } from '../prompts/deepPrefix.js';
 import { mixSoftTokens, type SoftTokens } from '../prompts/softTokens.js';
@@ -219,7 +219,7 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
     return tf.tidy(() => {
       const idx = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
       const flat = tf.reshape(idx, [b * t]) as tf.Tensor1D; // [B·T]
-      const e = this.trainable ? gatherTrainable(this.weights.embeddings, flat) : tf.gather(this.weights.embeddings, flat); // [B·T, 256]
+      const e = this.trainable ? gatherRows(this.weights.embeddings, flat) : tf.gather(this.weights.embeddings, flat); // [B·T, 256]
       const e3 = tf.reshape(e, [b, t, this.embedDim]); // [B, T, 256]
       const timing = tf.slice(this.timing, [0, 0], [t, this.embedDim]); // [T, 256]
       const x = tf.add(e3, tf.add(e3, timing)) as tf.Tensor3D; // [B, T, 256] the graph's order of additions
@@ -698,22 +698,6 @@ function trainableLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Ten
     };
   });
   return op(x, w, b) as tf.Tensor2D;
-}
-
-/**
- * `tf.gather(table, ids)` whose gradient reaches the table (model tuning). tfjs differentiates
- * gather with `UnsortedSegmentSum`, which the wasm backend does not have; `ScatterNd` (which sums
- * rows of repeated ids) gives the same dense gradient [V, d].
- * @param table [V, d]; ids int32 [N]
- * @returns [N, d]
- */
-function gatherTrainable(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  const n = ids.shape[0];
-  const op = tf.customGrad((t) => ({
-    value: tf.gather(t as tf.Tensor2D, ids), // [N, d]
-    gradFunc: (dy) => [tf.scatterND(tf.reshape(ids, [n, 1]), dy as tf.Tensor2D, table.shape)], // [V, d]
-  }));
-  return op(table) as tf.Tensor2D;
 }
 
 /**

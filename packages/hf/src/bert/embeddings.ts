@@ -5,6 +5,7 @@
  * they get token type 0 and positions like any token.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gatherRows } from '@panda/runtime';
 import { layerNorm, repeatRows } from './ops.js';
 import type { BertWeights } from './weights.js';
 
@@ -19,7 +20,7 @@ export function embed(w: BertWeights, eps: number, ids: tf.Tensor2D, positions: 
   const [b, t] = ids.shape;
   const h = w.wordEmbeddings.shape[1];
   const flat = tf.reshape(ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32'), [b * t]) as tf.Tensor1D; // [B·T]
-  let x = tf.reshape(tf.gather(w.wordEmbeddings, flat), [b, t, h]) as tf.Tensor3D; // [B, T, H]
+  let x = tf.reshape(gatherRows(w.wordEmbeddings, flat), [b, t, h]) as tf.Tensor3D; // [B, T, H]
   const m = prompt ? prompt.shape[0] : 0;
   if (prompt && m > 0) x = tf.concat([repeatRows(prompt, b), x], 1) as tf.Tensor3D; // [B, S, H]
   const s = m + t;
@@ -27,10 +28,10 @@ export function embed(w: BertWeights, eps: number, ids: tf.Tensor2D, positions: 
   if (typeIds) {
     const tt = typeIds.dtype === 'int32' ? typeIds : tf.cast(typeIds, 'int32');
     const full = m > 0 ? tf.concat([tf.zeros([b, m], 'int32'), tt], 1) : tt; // [B, S]
-    types = tf.reshape(tf.gather(w.tokenTypeEmbeddings, tf.reshape(full, [b * s]) as tf.Tensor1D), [b, s, h]); // [B, S, H]
+    types = tf.reshape(gatherRows(w.tokenTypeEmbeddings, tf.reshape(full, [b * s]) as tf.Tensor1D), [b, s, h]); // [B, S, H]
   } else {
     types = tf.reshape(tf.slice(w.tokenTypeEmbeddings, [0, 0], [1, h]), [1, 1, h]); // [1, 1, H]
   }
-  const pos = tf.reshape(tf.gather(w.positionEmbeddings, tf.reshape(positions, [b * s]) as tf.Tensor1D), [b, s, h]); // [B, S, H]
+  const pos = tf.reshape(gatherRows(w.positionEmbeddings, tf.reshape(positions, [b * s]) as tf.Tensor1D), [b, s, h]); // [B, S, H]
   return layerNorm(tf.add(tf.add(x, types), pos) as tf.Tensor3D, w.embLn, eps); // [B, S, H]
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
-import type { EncoderInput, PrefixLayout, SentenceEncoder } from '@panda/backbones';
+import type { EncoderInput, PrefixLayout, SentenceEncoder, TrainableSentenceEncoder } from '@panda/backbones';
 import type { HfModelConfig } from '../config/hfConfig.js';
 import { embed } from './embeddings.js';
 import { BertLayer, type LayerTaps } from './layer.js';
@@ -15,7 +15,7 @@ import { activation } from './ops.js';
 import { Pooler } from './pooler.js';
 import { maxSequence, positionIds } from './positions.js';
 import { checkPrefix, prefixKv, type PrefixState } from './prefix.js';
-import { bertWeightTensors, type BertWeights } from './weights.js';
+import { bertWeightTensors, mapBertWeights, namedBertWeights, type BertWeights } from './weights.js';
 
 /**
  * The input of a Hugging Face encoder: @panda/backbones' {@link EncoderInput}, whose `typeIds` are
@@ -54,6 +54,11 @@ export interface HfEncoderOptions {
    * prefix changes the model only through attention and a zero-length prefix is the plain model.
    */
   prefixPositionOffset?: boolean;
+  /**
+   * Dense layers as plain products so gradients reach the weights (set by {@link HfEncoder.trainableCopy},
+   * whose weights are variables); default false: frozen.
+   */
+  trainable?: boolean;
 }
 
 /** float32 lowest value, Hugging Face's additive mask value (`torch.finfo(dtype).min`). */
@@ -78,6 +83,9 @@ export class HfEncoder implements SentenceEncoder {
   /** The raw weights (owned by the encoder; freed by {@link dispose}). */
   readonly weights: BertWeights;
 
+  /** True for a copy made by {@link trainableCopy}: its weights are `tf.Variable`s that train. */
+  readonly trainable: boolean;
+  private readonly options: HfEncoderOptions;
   private readonly layers: BertLayer[];
   private readonly pooler?: Pooler;
   private readonly mlm?: MlmHead;
@@ -87,14 +95,16 @@ export class HfEncoder implements SentenceEncoder {
   constructor(weights: BertWeights, config: HfModelConfig, options: HfEncoderOptions = {}) {
     this.config = config;
     this.weights = weights;
+    this.options = options;
+    this.trainable = options.trainable ?? false;
     this.hidden = config.hidden;
     this.embedDim = config.hidden;
     this.prefixPositionOffset = options.prefixPositionOffset ?? false;
     this.maxPositions = maxSequence({ arch: config.arch, maxPositionEmbeddings: config.maxPositionEmbeddings, padId: config.padTokenId, fromEmbeddings: false });
     this.prefixLayout = { widths: Array.from({ length: config.layers }, () => config.hidden), numHeads: config.heads, takesPositions: this.prefixPositionOffset };
     const act = activation(config.hiddenAct);
-    this.layers = weights.layers.map((w) => new BertLayer(w, config.hidden, config.heads, config.layerNormEps, act));
-    if (weights.pooler) this.pooler = new Pooler(weights.pooler);
+    this.layers = weights.layers.map((w) => new BertLayer(w, config.hidden, config.heads, config.layerNormEps, act, this.trainable));
+    if (weights.pooler) this.pooler = new Pooler(weights.pooler, this.trainable);
     if (weights.mlm) this.mlm = new MlmHead(weights.mlm, config);
     this.hasPooler = !!weights.pooler;
     this.hasMlmHead = !!weights.mlm;
@@ -201,6 +211,25 @@ export class HfEncoder implements SentenceEncoder {
     const values = stats.map((s) => s.dataSync()[0]!);
     tf.dispose(stats);
     return this.layers.map((_, li) => ({ key: values[2 * li]!, value: values[2 * li + 1]! }));
+  }
+
+  /**
+   * Model tuning: an independent copy whose encoder weights (embeddings, layers, pooler; not the
+   * masked-LM head) are `tf.Variable`s that gradients reach. This encoder is left as it is; the
+   * caller owns (and disposes) the copy.
+   */
+  trainableCopy(): HfEncoder & TrainableSentenceEncoder {
+    this.assertAlive();
+    const weights = mapBertWeights(this.weights, (_name, t) => tf.variable(t, true));
+    return new HfEncoder(weights, this.config, { ...this.options, trainable: true }) as HfEncoder & TrainableSentenceEncoder;
+  }
+
+  /** The copy's trainable weights under the names of `namedBertWeights`; empty for a frozen encoder. */
+  variables(): Record<string, tf.Variable> {
+    if (!this.trainable) return {};
+    const out: Record<string, tf.Variable> = {};
+    for (const [name, t] of Object.entries(namedBertWeights(this.weights))) if (t instanceof tf.Variable) out[name] = t;
+    return out;
   }
 
   /** Frees the weights and every precomputed tensor; the encoder is unusable afterwards. */

@@ -5,7 +5,8 @@
  * Attention is q·kᵀ/√d_h + mask bias, softmax, ·v; with a deep prefix the keys/values are
  * [prefix ; sequence] (Hugging Face's `past_key_values`), the queries the sequence's only.
  * Dense layers are @panda/runtime's `frozenLinear` with the transpose made once at load: gradients
- * reach the input (the prompt or prefix upstream), never the weights.
+ * reach the input (the prompt or prefix upstream), never the weights. A trainable layer (model
+ * tuning, on variables) multiplies plainly, so gradients reach the weights too.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { freezeWeight, frozenLinear, type FrozenWeight } from '@panda/runtime';
@@ -28,6 +29,14 @@ export function frozenDense(d: DenseWeights): { apply: Linear; owned: tf.Tensor[
   return { apply: (x) => frozenLinear(x, fw, d.b), owned: [fw.wT] };
 }
 
+/** A dense layer whose weights train: x·w + b, differentiable in all three; owns nothing. */
+export function trainableDense(d: DenseWeights): { apply: Linear; owned: tf.Tensor[] } {
+  return { apply: (x) => tf.add(tf.matMul(x, d.w), d.b) as tf.Tensor2D, owned: [] };
+}
+
+/** The dense layers of a frozen or a trainable encoder. */
+export const denseOf = (trainable: boolean): ((d: DenseWeights) => { apply: Linear; owned: tf.Tensor[] }) => (trainable ? trainableDense : frozenDense);
+
 export class BertLayer {
   private readonly qkv: Linear;
   private readonly attnOut: Linear;
@@ -42,9 +51,10 @@ export class BertLayer {
     private readonly heads: number,
     private readonly eps: number,
     private readonly act: <T extends tf.Tensor>(x: T) => T,
+    trainable = false,
   ) {
     const mk = (d: DenseWeights): Linear => {
-      const f = frozenDense(d);
+      const f = denseOf(trainable)(d);
       this.owned.push(...f.owned);
       return f.apply;
     };

@@ -1,13 +1,13 @@
 /** BertPooler: tanh(Dense(h[:, 0])), the first position's last hidden state. */
 import * as tf from '@tensorflow/tfjs-core';
-import { frozenDense } from './layer.js';
+import { denseOf, type frozenDense } from './layer.js';
 import type { DenseWeights } from './weights.js';
 
 export class Pooler {
   private readonly dense: ReturnType<typeof frozenDense>;
 
-  constructor(w: DenseWeights) {
-    this.dense = frozenDense(w);
+  constructor(w: DenseWeights, trainable = false) {
+    this.dense = denseOf(trainable)(w);
   }
 
   /**

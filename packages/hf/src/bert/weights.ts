@@ -265,3 +265,59 @@ export function bertWeightTensors(w: BertWeights): tf.Tensor[] {
     ...(w.mlm ? [...dense(w.mlm.dense), ...ln(w.mlm.ln), w.mlm.decoderT, w.mlm.bias] : []),
   ];
 }
+
+/**
+ * The encoder's tensors by stable name (`embeddings/word`, `layer0/qkv/w`, `layer0/attnLn/beta`,
+ * `pooler/b`, ...): what model tuning trains and saves as `encoder/<name>`. The masked-LM head is
+ * not part of the sentence encoder and is left out.
+ */
+export function namedBertWeights(w: BertWeights): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {
+    'embeddings/word': w.wordEmbeddings,
+    'embeddings/position': w.positionEmbeddings,
+    'embeddings/tokenType': w.tokenTypeEmbeddings,
+    'embeddings/ln/gamma': w.embLn.gamma,
+    'embeddings/ln/beta': w.embLn.beta,
+  };
+  w.layers.forEach((l, i) => {
+    for (const d of ['qkv', 'attnOut', 'inter', 'out'] as const) {
+      out[`layer${i}/${d}/w`] = l[d].w;
+      out[`layer${i}/${d}/b`] = l[d].b;
+    }
+    for (const n of ['attnLn', 'outLn'] as const) {
+      out[`layer${i}/${n}/gamma`] = l[n].gamma;
+      out[`layer${i}/${n}/beta`] = l[n].beta;
+    }
+  });
+  if (w.pooler) {
+    out['pooler/w'] = w.pooler.w;
+    out['pooler/b'] = w.pooler.b;
+  }
+  return out;
+}
+
+/**
+ * A {@link BertWeights} whose encoder tensors are `fn(name, tensor)` (names as in
+ * {@link namedBertWeights}), without the masked-LM head; the other fields are kept.
+ */
+export function mapBertWeights(w: BertWeights, fn: (name: string, t: tf.Tensor) => tf.Tensor): BertWeights {
+  const dense = (d: DenseWeights, name: string): DenseWeights => ({ w: fn(`${name}/w`, d.w) as tf.Tensor2D, b: fn(`${name}/b`, d.b) as tf.Tensor1D });
+  const ln = (l: LayerNormWeights, name: string): LayerNormWeights => ({ gamma: fn(`${name}/gamma`, l.gamma) as tf.Tensor1D, beta: fn(`${name}/beta`, l.beta) as tf.Tensor1D });
+  const { mlm: _mlm, ...rest } = w;
+  return {
+    ...rest,
+    wordEmbeddings: fn('embeddings/word', w.wordEmbeddings) as tf.Tensor2D,
+    positionEmbeddings: fn('embeddings/position', w.positionEmbeddings) as tf.Tensor2D,
+    tokenTypeEmbeddings: fn('embeddings/tokenType', w.tokenTypeEmbeddings) as tf.Tensor2D,
+    embLn: ln(w.embLn, 'embeddings/ln'),
+    layers: w.layers.map((l, i) => ({
+      qkv: dense(l.qkv, `layer${i}/qkv`),
+      attnOut: dense(l.attnOut, `layer${i}/attnOut`),
+      attnLn: ln(l.attnLn, `layer${i}/attnLn`),
+      inter: dense(l.inter, `layer${i}/inter`),
+      out: dense(l.out, `layer${i}/out`),
+      outLn: ln(l.outLn, `layer${i}/outLn`),
+    })),
+    ...(w.pooler ? { pooler: dense(w.pooler, 'pooler') } : {}),
+  };
+}
