@@ -73,7 +73,7 @@ export function transferCommand(): Command {
       '',
       `target          ${report.target} (${report.method}); its task embedding from a ${report.targetEmbeddingFrom.epochs}-epoch run (dev ${pct(report.targetEmbeddingFrom.devAccuracy)})`,
       ...report.sources.map((s, i) => `${i ? '                ' : 'sources         '}${s.id} (task ${s.task}, similarity ${s.similarity.toFixed(4)}, β ${s.beta.toFixed(4)})`),
-      ...report.teachers.map((t, i) => `${i ? '                ' : 'teachers        '}from ${t.sources.join(' + ')}: dev ${pct(t.devAccuracy)}${t.testAccuracy !== undefined ? `, test ${pct(t.testAccuracy)}` : ''}`),
+      ...report.teachers.map((t, i) => `${i ? "                " : "teachers        "}from ${t.sourceIds.join(" + ")}: dev ${pct(t.devAccuracy)}${t.testAccuracy !== undefined ? `, test ${pct(t.testAccuracy)}` : ''}`),
       `student         dev ${pct(report.student.devAccuracy)}${report.student.testAccuracy !== undefined ? `, test ${pct(report.student.testAccuracy)}` : ''} (${report.student.dir})`,
       ...(report.student.bankId ? [`stored          ${report.student.bankId} in ${bankDir}`] : []),
       `time            ${report.seconds.toFixed(1)} s`,
