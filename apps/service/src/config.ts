@@ -19,6 +19,8 @@ export const serviceOptionsSchema = z
     checkpointEvery: z.number().int().min(1).default(20).describe('jobs save a checkpoint every this many steps, so an interrupted job resumes where it stopped'),
     dataDir: z.string().min(1).optional().describe('benchmark data directory for named tasks (default: $PANDA_DATA_DIR, else ../shared/data beside the repository)'),
     backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional().describe('TensorFlow.js backend for prediction and jobs (default: first that loads; or $PANDA_BACKEND)'),
+    model: z.string().min(1).default('use-lite').describe("backbone every job trains on and prediction runs on: 'use-lite' or a local Hugging Face BERT/RoBERTa folder (with config.json); a plugin may add others"),
+    plugins: z.array(z.string().min(1)).default([]).describe('plugin modules to load at start (paths or package names): their tasks, metrics, tuning methods and backbones serve requests and jobs'),
   })
   .strict();
 

@@ -6,7 +6,8 @@ import { Hono } from 'hono';
 import { serve, type ServerType } from '@hono/node-server';
 import { PandaError } from '@panda/core';
 import { initBackend, parseBackendName } from '@panda/runtime';
-import { loadUseLite, type Backbone } from '@panda/backbones';
+import { loadBackbone, type Backbone } from '@panda/backbones';
+import { loadedPlugins, loadPlugins } from '@panda/core/plugins';
 import { resolveDataDir } from '@panda/datasets';
 import type { WorkerJob } from './jobs/jobWorker.js';
 import { serviceOptionsSchema, type ServiceOptions, type ServiceOptionsInput } from './config.js';
@@ -55,13 +56,15 @@ export async function createService(input: ServiceOptionsInput = {}, log: (line:
   const options: ServiceOptions = { ...parsed.data, ...(parsed.data.token === undefined && process.env.PANDA_TOKEN ? { token: process.env.PANDA_TOKEN } : {}) };
   if (options.token !== undefined && options.token.length < 8) throw new PandaError('CONFIG_INVALID', 'the access token needs at least 8 characters');
   await initBackend(options.backend ? { backend: parseBackendName(options.backend) } : {});
+  // The Hugging Face backbones, then the configured plugins; jobs load the same list in their process.
+  await loadPlugins([import.meta.resolve('@panda/hf/plugin'), ...options.plugins]);
 
   const dir = new ServiceDir(options.dir);
   const store = new JobStore(dir.database);
   const datasets = new DatasetStore(dir);
   const bank = PromptBank.open(dir.bankDir);
   let backbone: Promise<Backbone> | undefined;
-  const prompts = new PromptStore(dir, () => (backbone ??= loadUseLite()), options.promptCache, bank);
+  const prompts = new PromptStore(dir, () => (backbone ??= loadBackbone(options.model)), options.promptCache, bank);
   const benchmarkData = resolveDataDir(options.dataDir);
   const taskOf = async (task: TuneJobRequest['task']): Promise<{ task: WorkerJob['task']; skipBadRows?: boolean }> => {
     if (typeof task === 'string') return { task };
@@ -78,7 +81,7 @@ export async function createService(input: ServiceOptionsInput = {}, log: (line:
   /** The stored request of a job → what its worker runs (files resolved inside the data directory). */
   const resolve = async (job: JobRecord): Promise<WorkerJob> => {
     const outDir = dir.runDir(job.id);
-    const base = { outDir, dataDir: benchmarkData };
+    const base = { outDir, dataDir: benchmarkData, model: options.model, plugins: loadedPlugins().map((p) => p.url) };
     if (job.kind === 'transfer') {
       const r = job.request as TransferJobRequest;
       return { kind: 'transfer', ...base, ...(await taskOf(r.task)), bankDir: dir.bankDir, ...(r.config ? { config: r.config } : {}), ...(r.transfer ? { transfer: r.transfer } : {}) };

@@ -1,3 +1,4 @@
+import { loadedPlugins } from '@panda/core/plugins';
 import { z } from 'zod';
 import { streamSSE } from 'hono/streaming';
 import { allTasks, getTask } from '@panda/datasets';
@@ -77,6 +78,8 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
         ok: true as const,
         version: SERVICE_VERSION,
         backend: currentBackend()?.name ?? null,
+        model: options.model,
+        plugins: loadedPlugins().map((p) => p.name),
         jobs: { running: runner.active, queued: store.count('queued'), maxJobs: options.maxJobs },
         features: { bank: true, retrieval: true },
       }),

@@ -24,6 +24,8 @@ export const healthSchema = z.object({
   ok: z.literal(true),
   version: z.string(),
   backend: z.string().nullable().describe('TensorFlow.js backend of the service process'),
+  model: z.string().describe("the backbone spec jobs train on and prediction runs on ('use-lite', or a Hugging Face folder)"),
+  plugins: z.array(z.string()).describe('names of the plugins loaded (the built-in Hugging Face backbones included)'),
   jobs: z.object({ running: z.number().int(), queued: z.number().int(), maxJobs: z.number().int() }),
   features: z.object({ bank: z.boolean(), retrieval: z.boolean() }).describe('optional parts that are wired in this build'),
 });

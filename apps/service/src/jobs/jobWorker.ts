@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProgressEvent } from '@panda/core';
 import { initBackend, parseBackendName } from '@panda/runtime';
-import { loadUseLite, type Backbone } from '@panda/backbones';
+import { loadBackbone, type Backbone } from '@panda/backbones';
+import { loadPlugins } from '@panda/core/plugins';
 import { fileTask, getTask, resolveDataDir, type FileTaskOptions, type TaskDefinition } from '@panda/datasets';
 import { PromptBank } from '@panda/bank';
 import { loadRun, tuneTask, type TuneConfigInput } from '@panda/tuner';
@@ -17,6 +18,10 @@ interface Common {
   skipBadRows?: boolean;
   backend?: string;
   outDir: string;
+  /** Backbone spec (`loadBackbone`): the service's `model`. */
+  model?: string;
+  /** Plugin module URLs loaded before the job (the service's). */
+  plugins?: string[];
 }
 
 /** What the worker runs: a tuning run (optionally stored in the bank), PANDA transfer, or retrieval from the bank. */
@@ -51,7 +56,8 @@ async function run(job: WorkerJob): Promise<void> {
   let backbone: Backbone | undefined;
   try {
     await initBackend(job.backend ? { backend: parseBackendName(job.backend) } : {});
-    backbone = await loadUseLite();
+    if (job.plugins?.length) await loadPlugins(job.plugins);
+    backbone = await loadBackbone(job.model);
     const task = typeof job.task === 'string' ? getTask(job.task) : fileTask(job.task);
     const common = { ...(job.dataDir ? { dataDir: job.dataDir } : {}), onProgress, signal: controller.signal, backbone };
     let result: unknown;
