@@ -10,6 +10,12 @@ export interface Tokenizer {
    * Absent on tokenizers without a pair format (then pairs are joined or encoded two-tower).
    */
   encodePair?(text: string, pair: string, maxTokens: number): { ids: number[]; typeIds: number[]; truncated: boolean };
+  /**
+   * One text with the model's special tokens (BERT: `[CLS] a [SEP]`), at most `maxTokens` ids: the
+   * text is cut, never the specials, as Hugging Face's truncation does. Absent on tokenizers without
+   * special tokens (then the ids of `encode` are cut at the end).
+   */
+  encodeTruncated?(text: string, maxTokens: number): { ids: number[]; truncated: boolean };
   /** Number of rows in the model's embedding table (ids are below this). */
   readonly vocabSize: number;
   /** The id used for padding; padded positions are always masked out. */

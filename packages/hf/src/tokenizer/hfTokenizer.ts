@@ -67,6 +67,28 @@ export class HfTokenizer implements Tokenizer {
     return { ...applyPairLayout(this.pairLayout, a.slice(0, na), b.slice(0, nb)), truncated: na < a.length || nb < b.length };
   }
 
+  /**
+   * One text with its special tokens, cut to `maxTokens` ids without cutting them: `[CLS] a [SEP]`
+   * (BERT) or `<s> a </s>` (RoBERTa) with `a` shortened from the end, as Hugging Face truncates.
+   * @throws `CONFIG_INVALID` when `maxTokens` leaves no room for the special tokens.
+   */
+  encodeTruncated(text: string, maxTokens: number): { ids: number[]; truncated: boolean } {
+    const full = this.encode(text);
+    if (full.length <= maxTokens) return { ids: full, truncated: false };
+    // The specials are what the post-processor put around the plain ids (one each side when the
+    // plain ids cannot be found in the full ones, which no BERT or RoBERTa tokenizer does).
+    const plain = this.encodePlain(text);
+    const found = firstIndexOf(full, plain);
+    const start = found >= 0 ? found : 1;
+    const end = found >= 0 ? found + plain.length : full.length - 1;
+    const before = full.slice(0, start);
+    const after = full.slice(end);
+    const body = full.slice(start, end);
+    const room = maxTokens - before.length - after.length;
+    if (room < 0) throw new PandaError('CONFIG_INVALID', `encodeTruncated: maxTokens ${maxTokens} leaves no room for ${before.length + after.length} special tokens`, { details: { maxTokens } });
+    return { ids: [...before, ...body.slice(0, room), ...after], truncated: true };
+  }
+
   /** Ids of a text without special tokens (label words, template pieces). */
   encodePlain(text: string): number[] {
     return this.inner.encode(text, { add_special_tokens: false });
@@ -124,4 +146,13 @@ async function readJson(path: string): Promise<Record<string, unknown> | undefin
   } catch (err) {
     throw new PandaError('CONFIG_INVALID', `${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Where `part` first occurs in `whole` as a contiguous run, or −1. */
+function firstIndexOf(whole: readonly number[], part: readonly number[]): number {
+  outer: for (let i = 0; i + part.length <= whole.length; i++) {
+    for (let j = 0; j < part.length; j++) if (whole[i + j] !== part[j]) continue outer;
+    return i;
+  }
+  return -1;
 }

@@ -56,9 +56,9 @@ export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[
     if (rendering) throw new PandaError('CONFIG_INVALID', 'two-tower pairs and a template cannot be combined: a template renders the whole pair into one sequence');
     let truncated = 0;
     const tokens = (text: string): number[] => {
-      const t = tokenizer.encode(text);
-      if (t.length > maxTokens) truncated++;
-      return t.length === 0 ? [tokenizer.padId] : t.slice(0, maxTokens);
+      const t = clipText(tokenizer, text, maxTokens);
+      if (t.truncated) truncated++;
+      return t.ids;
     };
     const ids = examples.map((e) => tokens(e.text));
     const idsB = examples.map((e) => tokens(e.textB ?? ''));
@@ -82,12 +82,25 @@ export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[
   }
   let truncated = 0;
   const ids = examples.map((e) => {
-    const t = tokenizer.encode(e.textB === undefined ? e.text : `${e.text} ${e.textB}`);
-    if (t.length > maxTokens) truncated++;
-    // An empty text still needs one position for the pooled mean: use the unknown/pad id.
-    return t.length === 0 ? [tokenizer.padId] : t.slice(0, maxTokens);
+    const t = clipText(tokenizer, e.textB === undefined ? e.text : `${e.text} ${e.textB}`, maxTokens);
+    if (t.truncated) truncated++;
+    return t.ids;
   });
   return { ids, labels: examples.map((e) => e.label), exampleIds: examples.map((e) => e.id), truncated };
+}
+
+/**
+ * One text's ids within `maxTokens`: the tokenizer's own truncation when it has special tokens to
+ * keep (`[CLS] … [SEP]`), else the ids cut at the end. An empty text still needs one position for
+ * the pooled mean: it gets the pad id.
+ */
+function clipText(tokenizer: Tokenizer, text: string, maxTokens: number): { ids: number[]; truncated: boolean } {
+  if (tokenizer.encodeTruncated) {
+    const r = tokenizer.encodeTruncated(text, maxTokens);
+    return r.ids.length === 0 ? { ids: [tokenizer.padId], truncated: r.truncated } : r;
+  }
+  const t = tokenizer.encode(text);
+  return { ids: t.length === 0 ? [tokenizer.padId] : t.slice(0, maxTokens), truncated: t.length > maxTokens };
 }
 
 /** Pairs in the tokenizer's own format; single texts of the set get segment 0 throughout. */
@@ -98,9 +111,9 @@ function tokenizerPairs(tokenizer: Tokenizer, examples: readonly Example[], maxT
   const typeIds: number[][] = [];
   for (const e of examples) {
     if (e.textB === undefined) {
-      const t = tokenizer.encode(e.text);
-      if (t.length > maxTokens) truncated++;
-      const row = t.length === 0 ? [tokenizer.padId] : t.slice(0, maxTokens);
+      const t = clipText(tokenizer, e.text, maxTokens);
+      if (t.truncated) truncated++;
+      const row = t.ids;
       ids.push(row);
       typeIds.push(row.map(() => 0));
       continue;
