@@ -1,7 +1,7 @@
 import { isPandaError, type ErrorCode } from '@panda/core';
 
 /** Exit statuses of the `panda` command: one place maps error codes to them. */
-export const EXIT = { ok: 0, internal: 1, usage: 2, data: 3, model: 4, interrupted: 130 } as const;
+export const EXIT = { ok: 0, internal: 1, usage: 2, data: 3, model: 4, io: 5, interrupted: 130 } as const;
 
 const BY_CODE: Partial<Record<ErrorCode, number>> = {
   CONFIG_INVALID: EXIT.usage,
@@ -24,6 +24,10 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   ENTRY_UNKNOWN: EXIT.usage,
   BANK_CORRUPT: EXIT.data,
   PLUGIN_INVALID: EXIT.usage,
+  IO_FAILED: EXIT.io,
+  NON_FINITE_LOSS: EXIT.usage,
+  DIR_LOCKED: EXIT.usage,
+  RUN_EXISTS: EXIT.usage,
 };
 
 export function exitCodeFor(err: unknown): number {

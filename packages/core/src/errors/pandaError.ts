@@ -31,6 +31,15 @@ export const ERROR_CODES = [
   'BANK_CORRUPT',
   // A --plugin module that cannot be found, imported, or does not export a plugin.
   'PLUGIN_INVALID',
+  // A file could not be written or read for a reason of the machine (disk full, read-only folder,
+  // permissions); `details.path` names it.
+  'IO_FAILED',
+  // Training produced a non-finite loss (a learning rate far too large, bad inputs); the run stops.
+  'NON_FINITE_LOSS',
+  // A folder is held by another live process (the service's data directory); `details.pid` names it.
+  'DIR_LOCKED',
+  // An output folder already holds a finished run (overwrite it explicitly).
+  'RUN_EXISTS',
   'INTERNAL',
 ] as const;
 
