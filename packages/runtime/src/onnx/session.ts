@@ -1,0 +1,56 @@
+import { PandaError } from '@panda/core';
+
+type Ort = typeof import('onnxruntime-node');
+let ort: Promise<Ort | undefined> | undefined;
+
+/**
+ * onnxruntime-node when it loads (an optional dependency: its CPU binaries ship in the npm
+ * package), else undefined — callers then keep the TensorFlow.js path. `PANDA_ONNX=0` turns it off.
+ */
+export function loadOnnxRuntime(): Promise<Ort | undefined> {
+  if (process.env.PANDA_ONNX === '0') return Promise.resolve(undefined);
+  ort ??= import('onnxruntime-node').then(
+    (m) => ((m as unknown as { default?: Ort }).default ?? m) as Ort,
+    () => undefined,
+  );
+  return ort;
+}
+
+/** A feed or a result: data and dims (float32, or int32 for ids). */
+export interface OnnxTensorData {
+  data: Float32Array | Int32Array;
+  dims: readonly number[];
+}
+
+/** An onnxruntime session over a generated model, run on the CPU execution provider. */
+export class OnnxSession {
+  private constructor(
+    private readonly ort: Ort,
+    private readonly session: Awaited<ReturnType<Ort['InferenceSession']['create']>>,
+  ) {}
+
+  /**
+   * @param threads intra-op threads (default 1: panda runs one process per core in pools)
+   * @throws `BACKEND_UNAVAILABLE` when onnxruntime-node does not load; `INTERNAL` when the model is refused
+   */
+  static async create(model: Uint8Array, options: { threads?: number } = {}): Promise<OnnxSession> {
+    const ort = await loadOnnxRuntime();
+    if (!ort) throw new PandaError('BACKEND_UNAVAILABLE', 'onnxruntime-node is not installed or does not load here');
+    try {
+      const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      return new OnnxSession(ort, session);
+    } catch (err) {
+      throw new PandaError('INTERNAL', `onnxruntime refused a generated model: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
+  async run(feeds: Record<string, OnnxTensorData>): Promise<Record<string, OnnxTensorData>> {
+    const inputs = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new this.ort.Tensor(v.data instanceof Float32Array ? 'float32' : 'int32', v.data, [...v.dims])]));
+    const out = await this.session.run(inputs);
+    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { data: t.data as Float32Array, dims: t.dims }]));
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
