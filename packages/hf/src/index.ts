@@ -16,3 +16,5 @@ export type { OnnxClozeOptions } from './onnx/clozeScorer.js';
 export { encodeLabelWords, maskPositions, scoreLabels } from './cloze/labelScores.js';
 export type { ClozeScores, MultiTokenMode } from './cloze/labelScores.js';
 export { clozeScores } from './cloze/tfjsCloze.js';
+export { HfOnnxForward } from './bert/onnxForward.js';
+export { bertOnnxModel } from './bert/onnxGraph.js';

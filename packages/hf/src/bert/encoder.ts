@@ -15,6 +15,7 @@ import { activation } from './ops.js';
 import { Pooler } from './pooler.js';
 import { maxSequence, positionIds } from './positions.js';
 import { checkPrefix, prefixKv, type PrefixState } from './prefix.js';
+import { bertOnnxModel } from './onnxGraph.js';
 import { bertWeightTensors, mapBertWeights, namedBertWeights, type BertWeights } from './weights.js';
 
 /**
@@ -214,6 +215,33 @@ export class HfEncoder implements SentenceEncoder {
   }
 
   /**
+   * The inputs of this encoder's ONNX layer graph (see `onnxGraph.ts`) for one batch: the
+   * embeddings output and the key mask from the same {@link prepare} as every TensorFlow.js path,
+   * the token mask, and the shared deep-prompt table when there is one.
+   * @throws `CONFIG_INVALID` for a per-example [B, mp, W] prefix (training only), as {@link prepare} for the rest
+   */
+  onnxFeeds(input: HfEncoderInput): { x: Float32Array; keyMask: Float32Array; mask: Float32Array; prefix?: Float32Array; dims: { b: number; s: number; t: number; mp: number } } {
+    if (input.prefix && input.prefix.rank !== 2) throw new PandaError('CONFIG_INVALID', 'the ONNX forward takes a shared [mp, W] prefix (no per-example prefix dropout)');
+    return tf.tidy(() => {
+      const { x, b, s, t, pre, keyMask } = this.prepare(input);
+      const mask = input.mask.dtype === 'float32' ? input.mask : tf.cast(input.mask, 'float32');
+      return {
+        x: x.dataSync() as Float32Array,
+        keyMask: keyMask.dataSync() as Float32Array,
+        mask: mask.dataSync() as Float32Array,
+        ...(pre ? { prefix: pre.table.dataSync() as Float32Array } : {}),
+        dims: { b, s, t, mp: pre?.m ?? 0 },
+      };
+    });
+  }
+
+  /** This encoder's layers, pooler and pooling as a serialised ONNX model (see `onnxGraph.ts`). */
+  onnxModel(variant: { prefix: boolean }): Uint8Array {
+    this.assertAlive();
+    return bertOnnxModel(this.weights, this.config, variant);
+  }
+
+  /**
    * Model tuning: an independent copy whose encoder weights (embeddings, layers, pooler; not the
    * masked-LM head) are `tf.Variable`s that gradients reach. This encoder is left as it is; the
    * caller owns (and disposes) the copy.
@@ -256,15 +284,13 @@ export class HfEncoder implements SentenceEncoder {
   }
 
   /**
-   * Embeddings and every layer: the one layer loop forward, encode, probe and keyValueStd share.
-   * @param taps each layer's taps (key/value projections, feed-forward activations), and `hidden`,
-   *   which collects the L + 1 hidden states [B, S, H] when given (the last is the returned tensor)
-   * @returns [B, S, H] the last layer's output (call inside tf.tidy)
+   * What every layer loop starts from: the checked input, the embeddings output [B, S, H] (prompt
+   * rows first), the prefix state and the key mask [B, mp + S] (1 where a key may be attended to).
+   * Shared by {@link stack} and the ONNX forward ({@link onnxFeeds}); call inside tf.tidy.
    */
-  private stack(input: HfEncoderInput, taps: LayerTaps & { hidden?: tf.Tensor3D[] } = {}): tf.Tensor3D {
+  private prepare(input: HfEncoderInput): { x: tf.Tensor3D; b: number; s: number; t: number; m: number; pre?: PrefixState; keyMask: tf.Tensor2D } {
     this.assertAlive();
     const { ids, mask, prompt, prefix, prefixMask, typeIds } = input;
-    const { hidden, ...layerTaps } = taps;
     if (input.soft) {
       throw new PandaError('CONFIG_INVALID', `${this.config.arch} encoder: soft tokens inside the text are not supported on Hugging Face backbones yet (use soft rows in front: prompt-tuning without template soft tokens)`);
     }
@@ -290,12 +316,25 @@ export class HfEncoder implements SentenceEncoder {
       past: this.prefixPositionOffset ? mp : 0,
       fromEmbeddings: m > 0,
     }); // [B, S]
-    let x = embed(this.weights, this.config.layerNormEps, ids, positions, m > 0 ? prompt : undefined, typeIds); // [B, S, H]
-    hidden?.push(x);
+    const x = embed(this.weights, this.config.layerNormEps, ids, positions, m > 0 ? prompt : undefined, typeIds); // [B, S, H]
     const pre: PrefixState | undefined =
       prefix && mp > 0 ? { table: prefix, m: mp, mask: prefixMask ? (prefixMask.dtype === 'float32' ? prefixMask : (tf.cast(prefixMask, 'float32') as tf.Tensor2D)) : (tf.ones([b, mp]) as tf.Tensor2D) } : undefined;
-    const keyMask = pre ? tf.concat([pre.mask, seqMask], 1) : seqMask; // [B, mp + S]
-    const bias = tf.reshape(tf.mul(tf.sub(1, keyMask), MASK_VALUE), [b, 1, 1, mp + s]) as tf.Tensor4D; // [B, 1, 1, mp + S]
+    const keyMask = (pre ? tf.concat([pre.mask, seqMask], 1) : seqMask) as tf.Tensor2D; // [B, mp + S]
+    return { x, b, s, t, m, ...(pre ? { pre } : {}), keyMask };
+  }
+
+  /**
+   * Embeddings and every layer: the one layer loop forward, encode, probe and keyValueStd share.
+   * @param taps each layer's taps (key/value projections, feed-forward activations), and `hidden`,
+   *   which collects the L + 1 hidden states [B, S, H] when given (the last is the returned tensor)
+   * @returns [B, S, H] the last layer's output (call inside tf.tidy)
+   */
+  private stack(input: HfEncoderInput, taps: LayerTaps & { hidden?: tf.Tensor3D[] } = {}): tf.Tensor3D {
+    const { hidden, ...layerTaps } = taps;
+    const { x: x0, b, s, pre, keyMask } = this.prepare(input);
+    let x = x0;
+    hidden?.push(x);
+    const bias = tf.reshape(tf.mul(tf.sub(1, keyMask), MASK_VALUE), [b, 1, 1, keyMask.shape[1]]) as tf.Tensor4D; // [B, 1, 1, mp + S]
     let h2 = tf.reshape(x, [b * s, this.hidden]) as tf.Tensor2D; // [B·S, H]
     this.layers.forEach((layer, li) => {
       const pkv = pre ? prefixKv(pre, li, this.hidden, this.config.heads, b) : undefined;

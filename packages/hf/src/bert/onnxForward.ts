@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { loadOnnxRuntime, OnnxSession } from '@panda/runtime/onnx';
+import type { HfEncoder, HfEncoderInput } from './encoder.js';
+
+/**
+ * A BERT/RoBERTa forward pass with its layers on onnxruntime's CPU kernels: the embeddings (and
+ * positions, segments, prompt rows) come from the encoder's own code, the generated layer graph
+ * does the rest. Equal to `HfEncoder.forward` to float rounding (tested ≤ 1e-5). Forward only.
+ */
+export class HfOnnxForward {
+  readonly #sessions = new Map<string, Promise<OnnxSession>>();
+
+  private constructor(
+    private readonly encoder: HfEncoder,
+    private readonly threads: number,
+  ) {}
+
+  /** @returns undefined when onnxruntime-node does not load here (then use `encoder.forward`). */
+  static async create(encoder: HfEncoder, options: { threads?: number } = {}): Promise<HfOnnxForward | undefined> {
+    if (!(await loadOnnxRuntime())) return undefined;
+    return new HfOnnxForward(encoder, options.threads ?? 1);
+  }
+
+  /** @returns pooled and embedding, [B, H] each; the caller owns them. */
+  async forward(input: HfEncoderInput): Promise<{ pooled: tf.Tensor2D; embedding: tf.Tensor2D }> {
+    const f = this.encoder.onnxFeeds(input);
+    const { b, s, t, mp } = f.dims;
+    const session = await this.session(mp > 0);
+    const h = this.encoder.hidden;
+    const out = await session.run({
+      x: { data: f.x, dims: [b, s, h] },
+      keyMask: { data: f.keyMask, dims: [b, mp + s] },
+      mask: { data: f.mask, dims: [b, t] },
+      ...(f.prefix ? { prefix: { data: f.prefix, dims: [mp, f.prefix.length / mp] } } : {}),
+    });
+    return { pooled: tf.tensor2d(out.pooled!.data as Float32Array, [b, h]), embedding: tf.tensor2d(out.embedding!.data as Float32Array, [b, h]) };
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of this.#sessions.values()) await (await s).dispose();
+    this.#sessions.clear();
+  }
+
+  private session(prefix: boolean): Promise<OnnxSession> {
+    const key = String(prefix);
+    let s = this.#sessions.get(key);
+    if (!s) {
+      s = OnnxSession.create(this.encoder.onnxModel({ prefix }), { threads: this.threads });
+      this.#sessions.set(key, s);
+    }
+    return s;
+  }
+}
