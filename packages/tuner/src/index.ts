@@ -1,6 +1,8 @@
 export { tuneConfigSchema } from './config.js';
 export type { TuneConfig, TuneConfigInput } from './config.js';
 export { tune } from './train/tune.js';
+export { trainStep } from './train/step.js';
+export type { StepContext } from './train/step.js';
 export type { TuneData, TuneOptions, TuneResult, EvalPoint, CheckpointOptions, PrefixInfo } from './train/tune.js';
 export { crossEntropy } from './train/loss.js';
 export { AdamW, clipByGlobalNorm } from './optim/adamW.js';
