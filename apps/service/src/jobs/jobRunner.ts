@@ -6,6 +6,7 @@ import type { ProgressEvent } from '@panda/core';
 import { ServiceError } from '../errors/httpStatus.js';
 import { emptyProgress, type JobProgress, type JobRecord, type JobStore } from './jobStore.js';
 import type { WorkerJob, WorkerReply, WorkerRequest } from './jobWorker.js';
+import { redactPaths, type PathNames } from './redactPaths.js';
 
 /** A job as the runner sees it: its record; the runner turns the request into a tuning job. */
 export type JobEvent = { type: 'status'; job: JobRecord } | { type: 'progress'; progress: JobProgress; event: ProgressEvent };
@@ -17,8 +18,14 @@ export interface JobRunnerOptions {
   /** Turns a stored request into the tuning job to run (paths resolved inside the data directory). */
   resolve: (job: JobRecord) => Promise<WorkerJob>;
   backend?: string;
-  /** Seconds a cancelled job may take to stop before its process is killed (default 30). */
+  /**
+   * Seconds a cancelled job's process may take to react to the cancel before it is killed (default
+   * 30). Once it has reacted (it stops before its next step) it is never killed for the time its
+   * final evaluation and saving take: a cancel always keeps the best weights so far.
+   */
   cancelGraceSeconds?: number;
+  /** Folders job messages may name: shown relative to the data directory, never as server paths. */
+  paths?: PathNames;
   log?: (line: string) => void;
 }
 
@@ -52,6 +59,16 @@ export class JobRunner {
   constructor(store: JobStore, options: JobRunnerOptions) {
     this.#store = store;
     this.#options = options;
+  }
+
+  /** A job message as clients see it (no absolute server paths). */
+  #clean(message: string): string {
+    return this.#options.paths ? redactPaths(message, this.#options.paths) : message;
+  }
+
+  /** The process id of a running job's worker. */
+  workerPid(id: string): number | undefined {
+    return this.#running.get(id)?.child.pid;
   }
 
   /** Marks jobs a previous service left running as interrupted and starts queued ones. */
@@ -183,11 +200,14 @@ export class JobRunner {
     try {
       tuneJob = await this.#options.resolve(job);
     } catch (err) {
+      if (this.#closing) return;
       const e = err as { code?: string; message?: string };
-      this.#store.setStatus(job.id, 'failed', { error: { code: e.code ?? 'INTERNAL', message: e.message ?? String(err) } });
+      this.#store.setStatus(job.id, 'failed', { error: { code: e.code ?? 'INTERNAL', message: this.#clean(e.message ?? String(err)) } });
       this.#notify(job.id);
       return;
     }
+    // The service stopped while the job's files were resolved: it stays queued for the next one.
+    if (this.#closing) return;
     const { module, execArgv } = workerModule();
     const child = fork(module, [], {
       execArgv,
@@ -207,7 +227,11 @@ export class JobRunner {
     child.on('message', (msg: WorkerReply) => {
       if (this.#closing) return;
       if (msg.type === 'event') this.#onEvent(job.id, running, msg.event);
-      else if (msg.type === 'result') {
+      else if (msg.type === 'stopping') {
+        // The worker took the cancel: it stops before its next step, then evaluates and saves.
+        clearTimeout(running.killTimer);
+        this.#options.log?.(`job ${job.id} is stopping: saving its best weights`);
+      } else if (msg.type === 'result') {
         running.replied = true;
         this.#store.setProgress(job.id, running.progress);
         this.#store.setStatus(job.id, running.cancelRequested ? 'cancelled' : 'done', {
@@ -219,8 +243,9 @@ export class JobRunner {
       } else if (msg.type === 'error') {
         running.replied = true;
         this.#store.setProgress(job.id, running.progress);
-        this.#store.setStatus(job.id, 'failed', { error: { code: msg.code, message: msg.message } });
-        this.#options.log?.(`job ${job.id} failed: ${msg.code}: ${msg.message.slice(0, 300)}`);
+        const message = this.#clean(msg.message);
+        this.#store.setStatus(job.id, 'failed', { error: { code: msg.code, message } });
+        this.#options.log?.(`job ${job.id} failed: ${msg.code}: ${message.slice(0, 300)}`);
         this.#notify(job.id);
       }
     });
@@ -233,9 +258,13 @@ export class JobRunner {
         if (running.cancelRequested) {
           this.#store.setStatus(job.id, 'cancelled', { error: { code: 'CANCELLED', message: 'cancelled (the job did not stop in time and was killed)' } });
         } else {
+          // The process died (killed, out of memory, a crash) rather than the job failing: its
+          // checkpoint is intact, so the job is interrupted and can be resumed from it.
           // Only a short tail of the worker's stderr: the wasm backend can print very long dumps.
-          const tail = running.stderrTail.trim().split('\n').slice(-3).join(' | ').slice(0, 500);
-          this.#store.setStatus(job.id, 'failed', { error: { code: 'INTERNAL', message: `the job's process exited (${signal ?? `code ${code}`}) without a result${tail ? `: ${tail}` : ''}` } });
+          const tail = this.#clean(running.stderrTail.trim().split('\n').slice(-3).join(' | ')).slice(0, 500);
+          const message = `the job's process exited (${signal ?? `code ${code}`}) before it finished; resume it to continue from its last checkpoint${tail ? `: ${tail}` : ''}`;
+          this.#store.setStatus(job.id, 'interrupted', { error: { code: 'INTERRUPTED', message } });
+          this.#options.log?.(`job ${job.id} interrupted: its process exited (${signal ?? `code ${code}`})`);
         }
         this.#notify(job.id);
       }
@@ -244,7 +273,8 @@ export class JobRunner {
     child.send({ type: 'run', job: { ...tuneJob, ...(this.#options.backend ? { backend: this.#options.backend } : {}) } } satisfies WorkerRequest);
   }
 
-  #onEvent(id: string, r: Running, event: ProgressEvent): void {
+  #onEvent(id: string, r: Running, raw: ProgressEvent): void {
+    const event: ProgressEvent = 'message' in raw && typeof raw.message === 'string' ? ({ ...raw, message: this.#clean(raw.message) } as ProgressEvent) : raw;
     const p = r.progress;
     switch (event.type) {
       case 'start':

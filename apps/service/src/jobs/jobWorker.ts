@@ -1,6 +1,7 @@
 // A job's own process (one per job): the service forks it, sends one `run` message, and hears
 // progress events and exactly one result or error back. `cancel` stops training between steps
-// (the best weights so far are saved); a lost parent ends the process.
+// (answered with `stopping` at once; the best weights so far are then saved); a lost parent ends
+// the process.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProgressEvent } from '@panda/core';
 import { initBackend, parseBackendName } from '@panda/runtime';
@@ -33,6 +34,8 @@ export type WorkerJob =
 export type WorkerRequest = { type: 'run'; job: WorkerJob } | { type: 'cancel' };
 export type WorkerReply =
   | { type: 'event'; event: ProgressEvent }
+  /** The cancel was taken: training stops before its next step, then the best weights are saved. */
+  | { type: 'stopping' }
   | { type: 'result'; result: unknown }
   | { type: 'error'; code: string; message: string };
 
@@ -46,7 +49,10 @@ let finished = false;
 
 process.on('disconnect', () => process.exit(finished ? 0 : 1));
 process.on('message', (msg: WorkerRequest) => {
-  if (msg?.type === 'cancel') controller.abort();
+  if (msg?.type === 'cancel' && !controller.signal.aborted) {
+    controller.abort();
+    void send({ type: 'stopping' });
+  }
   if (msg?.type === 'run') void run(msg.job);
 });
 
