@@ -19,6 +19,7 @@ import { PromptBank } from '@panda/bank';
 import { bankRoutes } from './api/bankRoutes.js';
 import { DatasetStore } from './storage/datasetStore.js';
 import { ServiceDir } from './storage/serviceDir.js';
+import { lockDir, type DirLock } from './storage/dirLock.js';
 import { apiRoutes, SERVICE_VERSION, type ServiceParts } from './api/routes.js';
 import { openApiDocument, register, type RouteSpec } from './api/route.js';
 import type { RetrieveJobRequest, TransferJobRequest, TuneJobRequest } from './api/schemas.js';
@@ -60,6 +61,17 @@ export async function createService(input: ServiceOptionsInput = {}, log: (line:
   await loadPlugins([import.meta.resolve('@panda/hf/plugin'), ...options.plugins]);
 
   const dir = new ServiceDir(options.dir);
+  // One live service per data directory, taken before anything reads or marks its jobs.
+  const lock = lockDir(dir.root);
+  try {
+    return await assembleService(options, dir, lock, log);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function assembleService(options: ServiceOptions, dir: ServiceDir, lock: DirLock, log: (line: string) => void): Promise<Service> {
   const store = new JobStore(dir.database);
   const datasets = new DatasetStore(dir);
   const bank = PromptBank.open(dir.bankDir);
@@ -101,7 +113,7 @@ export async function createService(input: ServiceOptionsInput = {}, log: (line:
       ...(r.storeInBank ? { bank: { dir: dir.bankDir, id: r.bankId ?? `${typeof r.task === 'string' ? r.task : r.task.name}/${r.config?.method ?? 'prompt-tuning'}/${job.id}` } } : {}),
     };
   };
-  const runner = new JobRunner(store, { maxJobs: options.maxJobs, maxQueued: options.maxQueued, resolve, log, ...(options.backend ? { backend: options.backend } : {}) });
+  const runner = new JobRunner(store, { maxJobs: options.maxJobs, maxQueued: options.maxQueued, cancelGraceSeconds: options.cancelGraceSeconds, paths: { root: dir.root, dataDir: benchmarkData }, resolve, log, ...(options.backend ? { backend: options.backend } : {}) });
   const parts: ServiceParts = { options, store, runner, prompts, datasets, bank };
   const routes = [...apiRoutes(parts), ...bankRoutes(bank, prompts, dir)];
   const openapi = () =>
@@ -164,12 +176,16 @@ export async function createService(input: ServiceOptionsInput = {}, log: (line:
     interrupted,
     openapi,
     async close() {
-      await runner.close();
-      prompts.close();
-      store.close();
-      bank.close();
-      const b = await backbone?.catch(() => undefined);
-      b?.dispose();
+      try {
+        await runner.close();
+        prompts.close();
+        store.close();
+        bank.close();
+        const b = await backbone?.catch(() => undefined);
+        b?.dispose();
+      } finally {
+        lock.release();
+      }
     },
   };
 }
@@ -180,12 +196,26 @@ export interface RunningService extends Service {
   server: ServerType;
 }
 
+/** Why the service could not listen, as a typed error naming the address (not a stack). */
+function listenError(err: unknown, { host, port }: ServiceOptions): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    EADDRINUSE: `port ${port} on ${host} is already in use: stop what listens there, or choose another --port (0 picks a free one)`,
+    EACCES: `not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges): choose another --port`,
+    EADDRNOTAVAIL: `cannot listen on ${host} (port ${port}): the address is not one of this machine's`,
+  };
+  return code && why[code] ? new PandaError('CONFIG_INVALID', why[code], { cause: err, details: { host, port, code } }) : err;
+}
+
 /** Creates the service and listens on `host:port`; `close()` stops both. */
 export async function startService(input: ServiceOptionsInput = {}, log: (line: string) => void = () => {}): Promise<RunningService> {
   const service = await createService(input, log);
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: service.app.fetch, port: service.options.port, hostname: service.options.host }, () => resolve(s));
     s.once('error', reject);
+  }).catch(async (err: unknown) => {
+    await service.close(); // the jobs stay as they were; the data directory is free again
+    throw listenError(err, service.options);
   });
   const port = (server.address() as AddressInfo).port;
   const host = service.options.host.includes(':') ? `[${service.options.host}]` : service.options.host;
