@@ -105,7 +105,9 @@ def detect_blas() -> dict:
     return info
 
 
-def build_and_time(cfg: dict) -> dict:
+def make_cell(cfg: dict) -> dict:
+    """Builds one (threads, method, T) cell: the model, its trainable tensors and a `step` (forward,
+    head, cross-entropy, backward, clipping, AdamW) and a no-grad `forward` at batch `fwdBatch`."""
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -271,8 +273,6 @@ def build_and_time(cfg: dict) -> dict:
     mask = torch.ones(B, T)
     labels = torch.randint(0, 2, (B,), generator=g)
 
-    losses = []
-
     def step():
         opt.zero_grad(set_to_none=True)
         logits = head(model(ids, mask, prompt=prompt, prefix=prefix))
@@ -282,6 +282,23 @@ def build_and_time(cfg: dict) -> dict:
         opt.step()
         return loss
 
+    fb = int(cfg.get("fwdBatch", 32))
+    fids = torch.randint(6, 8000, (fb, T), generator=g)
+    fmask = torch.ones(fb, T)
+
+    def forward():
+        with torch.no_grad():
+            return head(model(fids, fmask, prompt=prompt, prefix=prefix))
+
+    return {"step": step, "forward": forward, "torch": torch, "threads": threads, "blas_limit": blas_limit,
+            "B": B, "T": T, "m": m, "method": method, "n_trainable": n_trainable}
+
+
+def build_and_time(cfg: dict) -> dict:
+    cell = make_cell(cfg)
+    torch, step = cell["torch"], cell["step"]
+    threads, blas_limit, B, T, m, method, n_trainable = (cell[k] for k in ("threads", "blas_limit", "B", "T", "m", "method", "n_trainable"))
+    losses = []
     for _ in range(cfg["warmup"]):
         losses.append(float(step()))
     walls, cpus = [], []
@@ -346,6 +363,32 @@ def print_table(rows: list[dict]) -> None:
         )
 
 
+def serve() -> None:
+    """Interleaved benchmarking from another process: JSON lines on stdin, one reply per line on
+    stdout. {"op": "setup", "cfg": {...}} builds a cell (replies with the BLAS that runs);
+    {"op": "run", "kind": "step" | "forward", "n": N} times N consecutive calls (replies seconds
+    of wall and CPU time); {"op": "quit"}."""
+    cell = None
+    for line in sys.stdin:
+        msg = json.loads(line)
+        if msg["op"] == "quit":
+            break
+        if msg["op"] == "setup":
+            cfg = {"threads": 1, "seed": 1, "promptImpl": "full", "freezeEmbedding": False, "lr": None, **msg["cfg"]}
+            cell = make_cell(cfg)
+            reply = {"ok": True, "blas": detect_blas(), "atenThreads": cell["torch"].get_num_threads(), "torch": cell["torch"].__version__}
+        elif msg["op"] == "run":
+            fn = cell["step"] if msg["kind"] == "step" else cell["forward"]
+            w0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(int(msg["n"])):
+                out = fn()
+            reply = {"ok": True, "wall": time.perf_counter() - w0, "cpu": time.process_time() - c0, "finite": bool(out.isfinite().all())}
+        else:
+            reply = {"ok": False, "error": f"unknown op {msg['op']}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", default="1", help="comma list of thread counts (default 1)")
@@ -369,6 +412,7 @@ def main() -> None:
     ap.add_argument("--in-process", action="store_true", help="run every cell in this process (peak RSS is then cumulative)")
     ap.add_argument("--show", nargs="+", metavar="JSON", help="only print the table of these result files")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--serve", action="store_true", help="JSON-lines server for interleaved runs (see serve())")
     a = ap.parse_args()
 
     if a.show:
@@ -380,6 +424,9 @@ def main() -> None:
             print()
         return
 
+    if a.serve:
+        serve()
+        return
     if a.worker:
         print("RESULT " + json.dumps(build_and_time(json.loads(a.worker))), flush=True)
         return
