@@ -1,5 +1,19 @@
 import { z } from 'zod';
 
+/**
+ * The largest learning rate a run takes. AdamW's step is about lr per weight, so even 10 moves a
+ * weight by 10 each step; far larger values (1e308) only give inf/NaN weights. Tests and grids use
+ * 1e-9 … 0.3.
+ */
+export const MAX_LEARNING_RATE = 10;
+
+/** A learning rate: positive, finite, at most {@link MAX_LEARNING_RATE}. */
+const learningRate = (what: string) =>
+  z
+    .number()
+    .positive({ message: `${what} must be positive` })
+    .max(MAX_LEARNING_RATE, { message: `${what} must be at most ${MAX_LEARNING_RATE} (a larger learning rate makes the weights inf/NaN)` });
+
 /** Everything a tuning run takes; shared by the library, the CLI (flags + config file) and manifests. */
 export const tuneConfigSchema = z
   .object({
@@ -25,11 +39,11 @@ export const tuneConfigSchema = z
     // 5e-5: the top of BERT's fine-tuning grid {5e-5, 3e-5, 2e-5} (Devlin et al., 2019) and the middle
     // of the grid used for the small 2-4-layer BERTs {1e-4, 5e-5, 3e-5} (Turc et al., 2019); USE-Lite
     // has 2 layers. PANDA's repository does not give its full-tune learning rate.
-    modelLr: z.number().positive().default(5e-5).describe('learning rate of the encoder weights (model-tuning, AdamW)'),
+    modelLr: learningRate('the encoder learning rate (modelLr)').default(5e-5).describe('learning rate of the encoder weights (model-tuning, AdamW; at most 10)'),
     epochs: z.number().int().min(1).default(3).describe('passes over the training set'),
     batchSize: z.number().int().min(1).max(1024).default(16).describe('examples per training step'),
-    lr: z.number().positive().default(0.01).describe('learning rate of the soft prompt or deep prefix (AdamW)'),
-    headLr: z.number().positive().default(0.01).describe('learning rate of the linear head (AdamW)'),
+    lr: learningRate('the learning rate (lr)').default(0.01).describe('learning rate of the soft prompt or deep prefix (AdamW; at most 10)'),
+    headLr: learningRate('the head learning rate (headLr)').default(0.01).describe('learning rate of the linear head (AdamW; at most 10)'),
     weightDecay: z.number().min(0).default(0.01).describe('decoupled weight decay of the head kernel (and of the encoder matrices in model-tuning)'),
     maxGradNorm: z.number().positive().default(1).describe('clip gradients to this global L2 norm'),
     warmupSteps: z.number().int().min(0).default(0).describe('linear warm-up steps before the schedule starts'),

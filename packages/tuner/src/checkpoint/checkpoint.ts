@@ -45,14 +45,26 @@ export function fingerprint(value: unknown): string {
 /**
  * Writes a checkpoint: the tensors to `ckpt-<step>.safetensors`, then `checkpoint.json` pointing at
  * it (each atomically), then removes older tensor files. A crash at any point leaves either the
- * previous checkpoint or the new one readable, never a mix.
+ * previous checkpoint or the new one readable, never a mix; a failed write (a full disk) leaves the
+ * previous one and no debris (temp files, or a tensor file no manifest points at).
+ * @throws PandaError `IO_FAILED` naming the file and the reason.
  */
 export async function saveCheckpoint(dir: string, meta: Omit<CheckpointMeta, 'tensorsFile' | 'savedAt' | 'formatVersion'>, tensors: Record<string, tf.Tensor>): Promise<void> {
   const tensorsFile = `ckpt-${String(meta.step).padStart(8, '0')}.safetensors`;
+  const previous = await readFile(join(dir, MANIFEST), 'utf8').then(
+    (raw) => (JSON.parse(raw) as { tensorsFile?: unknown }).tensorsFile,
+    () => undefined,
+  );
   await saveSafetensors(join(dir, tensorsFile), tensors, { format: 'panda-checkpoint' });
   const full: CheckpointMeta = { ...meta, formatVersion: CHECKPOINT_FORMAT_VERSION, tensorsFile, savedAt: new Date().toISOString() };
-  await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(full, null, 2) + '\n');
-  for (const name of await readdir(dir)) {
+  try {
+    await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(full, null, 2) + '\n');
+  } catch (err) {
+    // The previous manifest still points at its own file; this one would only be debris.
+    if (previous !== tensorsFile) await unlink(join(dir, tensorsFile)).catch(() => {});
+    throw err;
+  }
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (/^ckpt-\d+\.safetensors$/.test(name) && name !== tensorsFile) await unlink(join(dir, name)).catch(() => {});
   }
 }

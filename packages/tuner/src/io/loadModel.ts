@@ -40,7 +40,8 @@ export function modelFromParts(backbone: Backbone, parts: SavedModelParts, optio
 export function encodingOf(backbone: Backbone, parts: Pick<SavedModelParts, 'adapter' | 'maxSeqLength'>): InputEncoding {
   const template = typeof parts.adapter.template === 'string' ? templateRendering(parts.adapter.template, backbone) : undefined;
   const pairs = (parts.adapter.pairEncoding as PairEncoding | undefined) ?? 'joined';
-  return { pairs, ...(template ? { template } : {}), ...(parts.maxSeqLength ? { maxSeqLength: parts.maxSeqLength } : {}) };
+  const textPairs = typeof parts.adapter.textPairs === 'boolean' ? parts.adapter.textPairs : undefined;
+  return { pairs, ...(template ? { template } : {}), ...(parts.maxSeqLength ? { maxSeqLength: parts.maxSeqLength } : {}), ...(textPairs !== undefined ? { textPairs } : {}) };
 }
 
 /** The parts of a loaded run folder (see {@link loadRun}). */

@@ -36,6 +36,8 @@ export async function saveRun(
     ...(result.config.template !== undefined ? { template: result.config.template } : {}),
     // How pairs reached the encoder: joined, two-tower ([u, v, |u − v|, u·v]) or the tokenizer's format.
     pairEncoding: result.pairEncoding,
+    // Trained on text pairs or single texts: a single-text run refuses inputs with a second text.
+    textPairs: result.textPairs,
     trainableParams: result.trainableParams,
     tensors: Object.fromEntries(Object.entries(result.weights).map(([k, t]) => [k, t.shape])),
   };

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { PandaError, silent, type ProgressListener } from '@panda/core';
+import { isPandaError, PandaError, silent, type ProgressListener } from '@panda/core';
 import { join } from 'node:path';
 import { loadBackbone, type Backbone } from '@panda/backbones';
 import { asTrainable, resolveDataDir, type LoadContext, type SplitName, type TaskDefinition } from '@panda/datasets';
 import type { TuneConfigInput } from '../config.js';
-import { tune, type TuneResult } from '../train/tune.js';
+import { tune, type CheckpointOptions, type TuneResult } from '../train/tune.js';
 import { saveRun } from '../io/saveRun.js';
+import { CHECKPOINT_SUBDIR, prepareOutDir } from '../io/outDir.js';
 import { loadRun } from '../io/loadRun.js';
 import { tuneConfigSchema } from '../config.js';
 import { methodByName } from '../methods/registry.js';
@@ -14,8 +15,22 @@ import type { DistillConfigInput } from '../distill/config.js';
 export interface TuneTaskOptions {
   task: TaskDefinition;
   config?: TuneConfigInput;
-  /** Folder for adapter.safetensors, adapter_config.json and manifest.json; omitted: nothing saved. */
+  /**
+   * Folder for adapter.safetensors, adapter_config.json and manifest.json (and the checkpoint);
+   * omitted: nothing saved. It is created and checked writable before anything trains.
+   */
   outDir?: string;
+  /**
+   * Replace a finished run already in `outDir` (and ignore its checkpoint: train from scratch).
+   * Without it such a folder is refused with `RUN_EXISTS`, unless its checkpoint shows it is this
+   * very run, which then resumes (and, finished, trains no more).
+   */
+  overwrite?: boolean;
+  /**
+   * Keep a checkpoint in `<outDir>/checkpoint` (default true with outDir): at every epoch end, and
+   * every `checkpointEverySteps` steps when given; a rerun of the same run resumes from it.
+   */
+  checkpoint?: boolean;
   dataDir?: string;
   /** Skip and count malformed rows instead of failing on the first. */
   skipBadRows?: boolean;
@@ -23,7 +38,7 @@ export interface TuneTaskOptions {
   evaluateTest?: boolean;
   /** Cap on test examples (a seeded prefix of the split's fixed order). */
   maxTestExamples?: number;
-  /** Save a checkpoint every N steps in `<outDir>/checkpoint` (needs outDir); resume from it when present. */
+  /** Save a checkpoint every N steps too in `<outDir>/checkpoint` (needs outDir); resume from it when present. */
   checkpointEverySteps?: number;
   /** A loaded backbone to reuse; default: the one {@link model} names, loaded and disposed here. */
   backbone?: Backbone;
@@ -59,6 +74,11 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
   if (options.checkpointEverySteps && !options.outDir) {
     throw new PandaError('CONFIG_INVALID', 'checkpoints need an output folder (--out)');
   }
+  if (options.checkpointEverySteps && options.checkpoint === false) {
+    throw new PandaError('CONFIG_INVALID', 'checkpointEverySteps (--checkpoint-every) needs checkpoints on (not checkpoint: false / --no-checkpoint)');
+  }
+  // Before any data is read or step taken: the folder must take files, and not hold another run.
+  const out = options.outDir ? await guardOutDir(options.outDir, options) : undefined;
   // Regression tasks (STS-B) train a one-output head; span and multiple-choice tasks are tuned as
   // text-pair classification (a fixed, documented serialisation).
   const task = asTrainable(options.task);
@@ -85,6 +105,7 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
     }
     const result = await tune({
       ...(init ? { init } : {}),
+      ...(out?.checkpoint ? { checkpoint: out.checkpoint } : {}),
       ...(teacherRuns.length
         ? {
             distill: {
@@ -107,7 +128,8 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
       ...(options.config ? { config: options.config } : {}),
       onProgress,
       ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.checkpointEverySteps ? { checkpoint: { dir: checkpointDir(options), everySteps: options.checkpointEverySteps } } : {}),
+    }).catch((err: unknown) => {
+      throw out ? otherRunsCheckpoint(err, options.outDir!, out.finished) : err;
     });
     try {
       const files = options.outDir ? (await saveRun(options.outDir, result, { task: task.name, labels: task.labels, ...(options.manifest ? { manifest: options.manifest } : {}) })).files : [];
@@ -164,6 +186,29 @@ async function loadInit(sources: NonNullable<TuneTaskOptions['initFrom']>, backb
   }
 }
 
-function checkpointDir(options: TuneTaskOptions): string {
-  return join(options.outDir!, 'checkpoint');
+/**
+ * Checks the output folder before training (writable: `IO_FAILED` otherwise) and decides how the
+ * run uses it: a finished run there is refused (`RUN_EXISTS`) unless `overwrite`, or unless its
+ * checkpoint may show it is this same run (the fingerprint, checked when the run is planned).
+ */
+async function guardOutDir(dir: string, options: TuneTaskOptions): Promise<{ finished: boolean; checkpoint?: CheckpointOptions }> {
+  const state = await prepareOutDir(dir);
+  const keep = options.checkpoint ?? true;
+  if (state.finished && !options.overwrite && !(keep && state.checkpoint)) {
+    throw new PandaError(
+      'RUN_EXISTS',
+      `${dir} already holds a finished run (adapter_config.json, manifest.json)${keep ? ' and no checkpoint to show that this is the same run' : ''}; choose another output folder, or replace it with overwrite: true (panda tune --overwrite)`,
+      { details: { path: dir } },
+    );
+  }
+  const checkpoint: CheckpointOptions | undefined = keep ? { dir: join(dir, CHECKPOINT_SUBDIR), resume: !options.overwrite, ...(options.checkpointEverySteps ? { everySteps: options.checkpointEverySteps } : {}) } : undefined;
+  return { finished: state.finished, ...(checkpoint ? { checkpoint } : {}) };
+}
+
+/** A checkpoint of another run in the output folder: `RUN_EXISTS` over a finished run, else the checkpoint error with the way out. */
+function otherRunsCheckpoint(err: unknown, dir: string, finished: boolean): unknown {
+  if (!isPandaError(err, 'CHECKPOINT_INVALID') || err.details.reason !== 'fingerprint') return err;
+  const way = 'choose another output folder, or start over with overwrite: true (panda tune --overwrite)';
+  if (finished) return new PandaError('RUN_EXISTS', `${dir} already holds a finished run of another config, model or data; ${way}`, { cause: err, details: { path: dir } });
+  return new PandaError('CHECKPOINT_INVALID', `${err.message}; ${way}`, { cause: err, details: err.details });
 }

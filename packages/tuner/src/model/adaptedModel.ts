@@ -46,8 +46,22 @@ export class AdaptedModel {
     return pairs && this.encoding.pairs === 'two-tower' ? 4 * this.backbone.encoder.hidden : this.backbone.encoder.hidden;
   }
 
-  /** Tokenizes examples the way this model reads them (template, pair encoding, budget). */
+  /**
+   * Tokenizes examples the way this model reads them (template, pair encoding, budget).
+   * @throws PandaError `CONFIG_INVALID` for examples with a second text (`textB`) when the run was
+   *   trained on single texts.
+   */
   encode(examples: readonly Example[]): EncodedSet {
+    if (this.encoding.textPairs === false) {
+      const pairs = examples.filter((e) => e.textB !== undefined).length;
+      if (pairs) {
+        throw new PandaError(
+          'CONFIG_INVALID',
+          `this run was trained on single texts, and ${pairs} of ${examples.length} input(s) carry a second text (textB), which it cannot read as a pair: give single texts (no --text-b-column / textB), or use a run trained on text pairs`,
+          { details: { pairs, inputs: examples.length } },
+        );
+      }
+    }
     return encodeExamples(this.backbone.tokenizer, examples, this.maxTokens, this.encoding.template, this.encoding.pairs);
   }
 

@@ -11,6 +11,12 @@ export interface InputEncoding {
   template?: TemplateRendering;
   /** The run's `maxSeqLength`: no text (a joined pair: the whole pair) gets more tokens. */
   maxSeqLength?: number;
+  /**
+   * What a saved run was trained on, when it recorded it: `false` (single texts) makes the model
+   * refuse examples with a second text rather than read them in a way it never learned. Unset
+   * while training and for runs that predate the record: anything goes.
+   */
+  textPairs?: boolean;
 }
 
 /**

@@ -10,6 +10,8 @@ export interface TuneJob {
   dataDir?: string;
   maxTestExamples?: number;
   checkpointEverySteps?: number;
+  /** Replace a finished run in outDir (see TuneTaskOptions.overwrite). */
+  overwrite?: boolean;
   /** Prompt transfer / early fusion from saved runs (see TuneTaskOptions.initFrom). */
   initFrom?: Array<{ dir: string; weight?: number }>;
   /** Distillation teachers (saved runs) and knobs (see TuneTaskOptions.teachers). */

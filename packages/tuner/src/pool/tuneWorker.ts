@@ -33,6 +33,7 @@ serveWorker<TuneJob, TuneTaskResult>(async (job, emit, signal) => {
     ...(job.dataDir ? { dataDir: job.dataDir } : {}),
     ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
     ...(job.checkpointEverySteps ? { checkpointEverySteps: job.checkpointEverySteps } : {}),
+    ...(job.overwrite ? { overwrite: true } : {}),
     ...(job.initFrom ? { initFrom: job.initFrom } : {}),
     ...(job.teachers ? { teachers: job.teachers } : {}),
     ...(job.distill ? { distill: job.distill } : {}),

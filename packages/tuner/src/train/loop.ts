@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ProgressListener, Rng } from '@panda/core';
+import { PandaError, type ProgressListener, type Rng } from '@panda/core';
 import { epochBatches } from '../data/batches.js';
 import { scheduleValue } from '../optim/schedules.js';
 import { trainStep, type StepContext } from './step.js';
@@ -25,7 +25,13 @@ export interface LoopHooks {
  * optimiser step (forward → loss → backward → step, in {@link trainStep}); evaluate on dev at each
  * epoch end (or every `evalEverySteps`), keep the best weights, stop early after
  * `earlyStoppingPatience` evaluations without improvement; checkpoint as asked.
+ *
+ * A step whose loss is not finite stops the run with `NON_FINITE_LOSS` before anything of it is
+ * kept; before every evaluation and checkpoint the parameters are checked to be finite (a step can
+ * give a finite loss and leave inf weights), so the best weights and the checkpoint on disk are
+ * always the last finite ones.
  * @returns true when training ended before the last epoch (early stopping or the abort signal).
+ * @throws PandaError `NON_FINITE_LOSS` naming the step.
  */
 export async function trainLoop(ctx: StepContext, state: TrainState, rng: Rng, hooks: LoopHooks): Promise<boolean> {
   const { config } = ctx;
@@ -33,6 +39,16 @@ export async function trainLoop(ctx: StepContext, state: TrainState, rng: Rng, h
   const resumedFrom = state.step;
   const lengths = ctx.train.ids.map((r) => r.length);
   const { start } = state;
+  // A run resumed from the checkpoint written when early stopping ended it is over.
+  if (state.step > 0 && config.earlyStoppingPatience > 0 && state.evalsWithoutImprovement >= config.earlyStoppingPatience) return true;
+  const save = async (at: { epoch: number; batchInEpoch: number }) => {
+    assertFiniteParams(ctx, state.step);
+    await hooks.checkpoint(at);
+  };
+  const evaluated = (epoch: number) => {
+    assertFiniteParams(ctx, state.step);
+    return evaluate(ctx, state, epoch, hooks);
+  };
   for (let epoch = start.epoch; epoch <= config.epochs; epoch++) {
     const batches = epochBatches(lengths, config.batchSize, rng.fork(`epoch-${epoch}`), config.bucket);
     for (let b = epoch === start.epoch ? start.batch : 0; b < batches.length; b++) {
@@ -40,21 +56,24 @@ export async function trainLoop(ctx: StepContext, state: TrainState, rng: Rng, h
       const t0 = performance.now();
       const loss = trainStep(ctx, batches[b]!, state.step, scheduleValue(config.schedule, state.step, totalSteps, config.warmupSteps));
       state.trainMs += performance.now() - t0;
+      if (!Number.isFinite(loss)) {
+        throw new PandaError('NON_FINITE_LOSS', `training stopped at step ${state.step + 1} of ${totalSteps}: the loss is ${loss} (a learning rate too large, or bad inputs); nothing of this step is kept`, { details: { step: state.step + 1, loss: String(loss) } });
+      }
       state.step++;
       state.lossSum += loss;
       state.lossCount++;
       hooks.onProgress({ type: 'step', phase: 'train', step: state.step, total: totalSteps, loss, stepsPerSecond: (state.step - resumedFrom) / (state.trainMs / 1000) });
-      if (config.evalEverySteps && state.step % config.evalEverySteps === 0 && evaluate(ctx, state, epoch, hooks)) {
-        await hooks.checkpoint({ epoch, batchInEpoch: b + 1 });
+      if (config.evalEverySteps && state.step % config.evalEverySteps === 0 && evaluated(epoch)) {
+        await save({ epoch, batchInEpoch: b + 1 });
         return true;
       }
-      if (hooks.checkpointEvery && state.step % hooks.checkpointEvery === 0) await hooks.checkpoint({ epoch, batchInEpoch: b + 1 });
+      if (hooks.checkpointEvery && state.step % hooks.checkpointEvery === 0) await save({ epoch, batchInEpoch: b + 1 });
     }
-    if (!config.evalEverySteps && evaluate(ctx, state, epoch, hooks)) {
-      await hooks.checkpoint({ epoch: epoch + 1, batchInEpoch: 0 });
+    if (!config.evalEverySteps && evaluated(epoch)) {
+      await save({ epoch: epoch + 1, batchInEpoch: 0 });
       return epoch < config.epochs;
     }
-    await hooks.checkpoint({ epoch: epoch + 1, batchInEpoch: 0 });
+    await save({ epoch: epoch + 1, batchInEpoch: 0 });
   }
   return false;
 }
@@ -80,4 +99,21 @@ export function evaluate(ctx: StepContext, state: TrainState, epoch: number, hoo
   }
   state.evalsWithoutImprovement++;
   return ctx.config.earlyStoppingPatience > 0 && state.evalsWithoutImprovement >= ctx.config.earlyStoppingPatience;
+}
+
+/**
+ * Throws `NON_FINITE_LOSS` when a trainable parameter holds inf or NaN: 0·x sums to 0 for finite
+ * values and to NaN otherwise (no overflow, kernels every backend has).
+ */
+export function assertFiniteParams(ctx: Pick<StepContext, 'params'>, step: number): void {
+  const bad: string[] = [];
+  for (const p of ctx.params) {
+    const probe = tf.tidy(() => tf.sum(tf.mul(p.variable, 0)));
+    const value = probe.dataSync()[0]!;
+    probe.dispose();
+    if (value !== 0) bad.push(p.key);
+  }
+  if (bad.length) {
+    throw new PandaError('NON_FINITE_LOSS', `training stopped after step ${step}: the weights ${bad.join(', ')} are no longer finite (the run diverged: a learning rate too large?); nothing of this step is kept`, { details: { step, params: bad } });
+  }
 }

@@ -46,7 +46,7 @@ export async function resumeState(dir: string, runFingerprint: string, params: r
   if (!saved) return undefined;
   try {
     if (saved.meta.fingerprint !== runFingerprint) {
-      throw new PandaError('CHECKPOINT_INVALID', `the checkpoint in ${dir} belongs to a different run (config, model or data differ); use another folder or delete it`);
+      throw new PandaError('CHECKPOINT_INVALID', `the checkpoint in ${dir} belongs to a different run (config, model or data differ); use another folder or delete it`, { details: { reason: 'fingerprint', dir } });
     }
     for (const p of params) assignChecked(p.variable, saved.tensors[p.key], p.key);
     const opt: Record<string, tf.Tensor> = {};

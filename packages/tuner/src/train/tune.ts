@@ -41,8 +41,8 @@ export interface TuneData {
 export interface CheckpointOptions {
   /** Folder for `checkpoint.json` and `ckpt-<step>.safetensors`. */
   dir: string;
-  /** Save every N optimiser steps (and at the end of every epoch). */
-  everySteps: number;
+  /** Save every N optimiser steps as well as at the end of every epoch (undefined: at epoch ends only). */
+  everySteps?: number;
   /** Continue from the checkpoint in `dir` if there is one (default true). */
   resume?: boolean;
 }
@@ -93,6 +93,8 @@ export interface TuneResult {
   objective: Objective;
   /** How pairs reached the encoder (the config's choice, or the backbone's default). */
   pairEncoding: PairEncoding;
+  /** Whether the training examples were text pairs (a second text, `textB`); single-text runs refuse pairs later. */
+  textPairs: boolean;
   /** The template every input was rendered through, and how many prompt rows its soft tokens take (0: rows went in front). */
   template?: { source: string; softRows: number };
   /** The method's fields for `adapter_config.json` (promptLength, its prefix layout, ...). */
@@ -184,7 +186,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
         await writeState(ckpt.dir, runFingerprint, s, params, optimizer!, at);
         onProgress({ type: 'log', message: `checkpoint at step ${s.step}` });
       },
-      ...(ckpt ? { checkpointEvery: ckpt.everySteps } : {}),
+      ...(ckpt?.everySteps ? { checkpointEvery: ckpt.everySteps } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress,
     });
@@ -294,6 +296,7 @@ function finish(run: {
     metrics: { metric: selection.name, ...scores, bestStep: chosen.step },
     objective: plan.objective,
     pairEncoding: plan.encoding.pairs,
+    textPairs: plan.pairs,
     ...(plan.template ? { template: { source: plan.template.template.source, softRows: plan.template.layout.rows } } : {}),
     adapter,
     history: state.history,

@@ -1,0 +1,41 @@
+import { access, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { PandaError } from '@panda/core';
+import { writeFileAtomic } from '@panda/runtime';
+
+/** Where a run folder keeps its checkpoint. */
+export const CHECKPOINT_SUBDIR = 'checkpoint';
+
+/** What an output folder already holds. */
+export interface OutDirState {
+  /** `adapter_config.json` and `manifest.json`: a run finished and was saved here. */
+  finished: boolean;
+  /** `checkpoint/checkpoint.json`: a run (finished or not) left its checkpoint here. */
+  checkpoint: boolean;
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Makes sure a run can be saved in `dir` before any training: creates it, writes and removes a
+ * probe file (what a read-only or full disk, a missing permission or a path through a file fails
+ * on), and says what the folder already holds.
+ * @throws PandaError `IO_FAILED` naming the path and the reason (EACCES, EROFS, ENOTDIR, ENOSPC, ...).
+ */
+export async function prepareOutDir(dir: string): Promise<OutDirState> {
+  const probe = join(dir, `.panda-write-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await writeFileAtomic(probe, 'panda checks that this folder is writable\n');
+  try {
+    await unlink(probe);
+  } catch (err) {
+    const reason = (err as { code?: string }).code ?? 'UNKNOWN';
+    throw new PandaError('IO_FAILED', `cannot remove ${probe}: ${reason}`, { cause: err, details: { path: probe, reason } });
+  }
+  const [config, manifest, checkpoint] = await Promise.all([exists(join(dir, 'adapter_config.json')), exists(join(dir, 'manifest.json')), exists(join(dir, CHECKPOINT_SUBDIR, 'checkpoint.json'))]);
+  return { finished: config && manifest, checkpoint };
+}
