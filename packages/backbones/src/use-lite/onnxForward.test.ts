@@ -59,3 +59,27 @@ describe.skipIf(!ort)('USE-Lite forward on onnxruntime', () => {
     }
   });
 });
+
+describe.skipIf(!ort)('the USE-Lite backbone’s inference engine', () => {
+  it('is made once, runs the ONNX forward, and declines inputs only training makes', async () => {
+    const { loadUseLite } = await import('./backbone.js');
+    const backbone = await loadUseLite();
+    try {
+      const engine = await backbone.inference!();
+      expect(engine?.name).toBe('onnxruntime');
+      expect(await backbone.inference!()).toBe(engine);
+      const { ids, mask } = randomBatch([5, 2], 9);
+      const prefix3 = tf.zeros([2, 3, 1536]) as tf.Tensor3D;
+      expect(engine!.accepts({ ids, mask })).toBe(true);
+      expect(engine!.accepts({ ids, mask, prefix: prefix3 })).toBe(false);
+      expect(engine!.accepts({ ids, mask, prefixMask: tf.ones([2, 3]) as tf.Tensor2D })).toBe(false);
+      expect(engine!.accepts({ ids, mask, soft: { rows: tf.zeros([1, 256]) as tf.Tensor2D, index: tf.zeros([2, 5], 'int32') as tf.Tensor2D } })).toBe(false);
+      const got = await engine!.forward({ ids, mask });
+      const ref = backbone.encoder.forward({ ids, mask });
+      expect(maxAbs(got.embedding, ref.embedding)).toBeLessThan(1e-5);
+      tf.dispose([ids, mask, prefix3, got.pooled, got.embedding, ref.pooled, ref.embedding]);
+    } finally {
+      backbone.dispose();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
 import { loadOnnxRuntime, OnnxSession } from '@panda/runtime/onnx';
+import type { EncoderInput, InferenceEngine } from '../backbone.js';
 import type { UseLiteEncoder } from './encoder.js';
 import type { UseLiteGraphVariant } from './onnxGraph.js';
 
@@ -21,7 +22,8 @@ export interface OnnxForwardInput {
  * prompt, prefix, both), each over a graph generated from the encoder's weights. The values equal
  * `encoder.forward` to float rounding (tested ≤ 1e-5). Forward only: training stays on TensorFlow.js.
  */
-export class UseLiteOnnxForward {
+export class UseLiteOnnxForward implements InferenceEngine {
+  readonly name = 'onnxruntime';
   readonly #sessions = new Map<string, Promise<OnnxSession>>();
 
   private constructor(
@@ -35,12 +37,18 @@ export class UseLiteOnnxForward {
     return new UseLiteOnnxForward(encoder, options.threads ?? 1);
   }
 
+  /** Inputs without soft tokens, per-example prefixes or a prefix mask (training's) run here. */
+  accepts(input: EncoderInput): boolean {
+    return !input.soft && !input.prefixMask && (!input.prefix || input.prefix.rank === 2);
+  }
+
   /**
    * @returns pooled and embedding, [B, 512] each; the caller owns them.
    * @throws `PROMPT_TOO_LONG` when m + T > 128 (as the encoder)
    */
-  async forward(input: OnnxForwardInput): Promise<{ pooled: tf.Tensor2D; embedding: tf.Tensor2D }> {
+  async forward(input: OnnxForwardInput | EncoderInput): Promise<{ pooled: tf.Tensor2D; embedding: tf.Tensor2D }> {
     const [b, tIn] = input.ids.shape;
+    if (input.prefix && input.prefix.rank !== 2) throw new PandaError('CONFIG_INVALID', 'the ONNX forward takes a shared [mp, 1536] prefix');
     const m = input.prompt?.shape[0] ?? 0;
     if (m > 0 && m + tIn > this.encoder.maxPositions) throw new PandaError('PROMPT_TOO_LONG', `${m} prompt rows + ${tIn} token positions > ${this.encoder.maxPositions}`);
     // The encoder's own edge cases: tokens past 128 dropped; an all-empty batch gets one masked position.
@@ -53,7 +61,7 @@ export class UseLiteOnnxForward {
     const session = await this.session(variant);
     const feeds: Record<string, { data: Float32Array | Int32Array; dims: number[] }> = { ids: { data: ids, dims: [b, t] }, mask: { data: mask, dims: [b, t] } };
     if (variant.prompt) feeds.prompt = { data: input.prompt!.dataSync() as Float32Array, dims: [...input.prompt!.shape] };
-    if (variant.prefix) feeds.prefix = { data: input.prefix!.dataSync() as Float32Array, dims: [...input.prefix!.shape] };
+    if (variant.prefix) feeds.prefix = { data: input.prefix!.dataSync() as Float32Array, dims: [...(input.prefix!.shape as number[])] };
     const out = await session.run(feeds);
     return { pooled: tf.tensor2d(out.pooled!.data as Float32Array, [b, 512]), embedding: tf.tensor2d(out.embedding!.data as Float32Array, [b, 512]) };
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadOnnxRuntime, OnnxSession } from '@panda/runtime/onnx';
+import type { EncoderInput, InferenceEngine } from '@panda/backbones';
 import type { HfEncoder, HfEncoderInput } from './encoder.js';
 
 /**
@@ -7,7 +8,8 @@ import type { HfEncoder, HfEncoderInput } from './encoder.js';
  * positions, segments, prompt rows) come from the encoder's own code, the generated layer graph
  * does the rest. Equal to `HfEncoder.forward` to float rounding (tested ≤ 1e-5). Forward only.
  */
-export class HfOnnxForward {
+export class HfOnnxForward implements InferenceEngine {
+  readonly name = 'onnxruntime';
   readonly #sessions = new Map<string, Promise<OnnxSession>>();
 
   private constructor(
@@ -19,6 +21,11 @@ export class HfOnnxForward {
   static async create(encoder: HfEncoder, options: { threads?: number } = {}): Promise<HfOnnxForward | undefined> {
     if (!(await loadOnnxRuntime())) return undefined;
     return new HfOnnxForward(encoder, options.threads ?? 1);
+  }
+
+  /** Inputs without soft tokens, per-example prefixes or a prefix mask (training's) run here. */
+  accepts(input: EncoderInput): boolean {
+    return !input.soft && !input.prefixMask && (!input.prefix || input.prefix.rank === 2);
   }
 
   /** @returns pooled and embedding, [B, H] each; the caller owns them. */
