@@ -22,6 +22,9 @@ export const serviceOptionsSchema = z
     model: z.string().min(1).default('use-lite').describe("backbone every job trains on and prediction runs on: 'use-lite' or a local Hugging Face BERT/RoBERTa folder (with config.json); a plugin may add others"),
     plugins: z.array(z.string().min(1)).default([]).describe('plugin modules to load at start (paths or package names): their tasks, metrics, tuning methods and backbones serve requests and jobs'),
     cancelGraceSeconds: z.number().positive().max(86_400).default(30).describe('seconds a cancelled job may take to react to the cancel before its process is killed (once it reacts, it always gets to save its best weights)'),
+    maxPredictQueue: z.number().int().min(1).max(10_000).default(16).describe('prediction requests the inference process holds at once (running or waiting); beyond it a request is refused with 503'),
+    allowedHosts: z.array(z.string().min(1)).default([]).describe("Host header values served besides localhost, 127.0.0.1, [::1] and the listening address ('name' or 'name:port'; '*' serves any): a request for another host is refused with 403 (DNS rebinding)"),
+    allowedOrigins: z.array(z.string().min(1)).default([]).describe("origins (e.g. 'https://ui.example') whose pages may send state-changing requests besides the service's own; another Origin is refused with 403 ('*' allows any)"),
   })
   .strict();
 

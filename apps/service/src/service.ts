@@ -6,7 +6,6 @@ import { Hono } from 'hono';
 import { serve, type ServerType } from '@hono/node-server';
 import { PandaError } from '@panda/core';
 import { initBackend, parseBackendName } from '@panda/runtime';
-import { loadBackbone, type Backbone } from '@panda/backbones';
 import { loadedPlugins, loadPlugins } from '@panda/core/plugins';
 import { resolveDataDir } from '@panda/datasets';
 import type { WorkerJob } from './jobs/jobWorker.js';
@@ -15,6 +14,8 @@ import { errorResponse, ServiceError } from './errors/httpStatus.js';
 import { JobRunner } from './jobs/jobRunner.js';
 import { JobStore, type JobRecord } from './jobs/jobStore.js';
 import { PromptStore } from './inference/promptStore.js';
+import { InferenceClient } from './inference/inferenceClient.js';
+import { originGuard } from './api/originGuard.js';
 import { PromptBank } from '@panda/bank';
 import { bankRoutes } from './api/bankRoutes.js';
 import { DatasetStore } from './storage/datasetStore.js';
@@ -75,8 +76,13 @@ async function assembleService(options: ServiceOptions, dir: ServiceDir, lock: D
   const store = new JobStore(dir.database);
   const datasets = new DatasetStore(dir);
   const bank = PromptBank.open(dir.bankDir);
-  let backbone: Promise<Backbone> | undefined;
-  const prompts = new PromptStore(dir, () => (backbone ??= loadBackbone(options.model)), options.promptCache, bank);
+  // Prediction runs in its own process (a forward pass would block this event loop), on the same backbone, plugins and backend as jobs.
+  const inference = new InferenceClient({
+    setup: () => ({ model: options.model, plugins: loadedPlugins().map((p) => p.url), capacity: options.promptCache, ...(options.backend ? { backend: options.backend } : {}) }),
+    maxQueued: options.maxPredictQueue,
+    log,
+  });
+  const prompts = new PromptStore(dir, inference, bank);
   const benchmarkData = resolveDataDir(options.dataDir);
   const taskOf = async (task: TuneJobRequest['task']): Promise<{ task: WorkerJob['task']; skipBadRows?: boolean }> => {
     if (typeof task === 'string') return { task };
@@ -114,8 +120,8 @@ async function assembleService(options: ServiceOptions, dir: ServiceDir, lock: D
     };
   };
   const runner = new JobRunner(store, { maxJobs: options.maxJobs, maxQueued: options.maxQueued, cancelGraceSeconds: options.cancelGraceSeconds, paths: { root: dir.root, dataDir: benchmarkData }, resolve, log, ...(options.backend ? { backend: options.backend } : {}) });
-  const parts: ServiceParts = { options, store, runner, prompts, datasets, bank };
-  const routes = [...apiRoutes(parts), ...bankRoutes(bank, prompts, dir)];
+  const parts: ServiceParts = { options, store, runner, prompts, datasets, bank, inference };
+  const routes = [...apiRoutes(parts), ...bankRoutes(bank, prompts, dir, inference)];
   const openapi = () =>
     openApiDocument(routes, {
       title: 'panda service',
@@ -139,6 +145,7 @@ async function assembleService(options: ServiceOptions, dir: ServiceDir, lock: D
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');
   });
+  app.use('*', originGuard(options));
   if (options.token) {
     const expected = createHash('sha256').update(options.token).digest();
     app.use('/api/*', async (c, next) => {
@@ -178,11 +185,9 @@ async function assembleService(options: ServiceOptions, dir: ServiceDir, lock: D
     async close() {
       try {
         await runner.close();
-        prompts.close();
+        await prompts.close();
         store.close();
         bank.close();
-        const b = await backbone?.catch(() => undefined);
-        b?.dispose();
       } finally {
         lock.release();
       }

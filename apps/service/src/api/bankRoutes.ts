@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PandaError } from '@panda/core';
 import { cosine, type BankEntry, type PromptBank } from '@panda/bank';
 import type { PromptStore } from '../inference/promptStore.js';
+import type { InferenceClient } from '../inference/inferenceClient.js';
 import type { ServiceDir } from '../storage/serviceDir.js';
 import { LoadedRun } from '../inference/runLoader.js';
 import { route, type RouteSpec } from './route.js';
@@ -49,8 +50,23 @@ export function taskSimilarity(bank: PromptBank, model?: string): z.infer<typeof
   };
 }
 
+/**
+ * A task embedding of a run on the service's backbone is as wide as the backbone's sentence
+ * embedding (what `describeRun` gives and every bank entry of that model holds): anything else is
+ * refused with DIMENSION_MISMATCH before the bank is touched. A run of another backbone is left to
+ * the bank's own check (the width of that model's entries).
+ */
+async function checkWidth(inference: InferenceClient | undefined, backbone: string, width: number): Promise<void> {
+  if (!inference) return;
+  const info = await inference.backboneInfo();
+  if (info.id !== backbone || info.hidden === width) return;
+  throw new PandaError('DIMENSION_MISMATCH', `a task embedding of a run on ${backbone} has ${info.hidden} numbers (the backbone's sentence embedding), this one has ${width}`, {
+    details: { model: backbone, expected: info.hidden, actual: width },
+  });
+}
+
 /** The prompt bank over HTTP: list, look up, add a trained prompt, remove, search, and the similarity matrix. */
-export function bankRoutes(bank: PromptBank, prompts: PromptStore, dir: ServiceDir): RouteSpec<any, any, any>[] {
+export function bankRoutes(bank: PromptBank, prompts: PromptStore, dir: ServiceDir, inference?: InferenceClient): RouteSpec<any, any, any>[] {
   return [
     route({
       method: 'get',
@@ -112,6 +128,7 @@ export function bankRoutes(bank: PromptBank, prompts: PromptStore, dir: ServiceD
       errors: { 404: 'no such stored prompt', 409: 'an entry with this id exists (send replace: true)', 422: 'embedding of the wrong width for the model' },
       handler: async ({ body }) => {
         const summary = await prompts.summary(body.promptId);
+        await checkWidth(inference, summary.backbone, body.embedding.length);
         const runDir = dir.runDir(body.promptId);
         const metrics = Object.fromEntries(Object.entries(summary.metrics).filter(([, v]) => typeof v === 'number' && Number.isFinite(v))) as Record<string, number>;
         const input = {

@@ -7,6 +7,8 @@ import { ServiceError } from '../errors/httpStatus.js';
 import type { JobEvent, JobRunner } from '../jobs/jobRunner.js';
 import { FINAL_STATUSES, type JobRecord, type JobStore } from '../jobs/jobStore.js';
 import type { PromptStore } from '../inference/promptStore.js';
+import type { InferenceClient } from '../inference/inferenceClient.js';
+import { checkTuneConfig } from './submitChecks.js';
 import type { DatasetStore } from '../storage/datasetStore.js';
 import type { ServiceOptions } from '../config.js';
 import type { PromptBank } from '@panda/bank';
@@ -38,6 +40,8 @@ export interface ServiceParts {
   prompts: PromptStore;
   datasets: DatasetStore;
   bank: PromptBank;
+  /** The inference process (prediction; the backbone's limits for checks at submit). */
+  inference?: InferenceClient;
 }
 
 /**
@@ -50,7 +54,7 @@ export function publicJob(job: JobRecord, prompts: PromptStore): z.infer<typeof 
 }
 
 export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
-  const { options, store, runner, prompts, datasets } = parts;
+  const { options, store, runner, prompts, datasets, inference } = parts;
   /** Names and ids in a job request are checked now, so a bad request fails here and not later in the queue. */
   const checkTask = async (task: TuneJobRequest['task']): Promise<void> => {
     if (typeof task === 'string') {
@@ -153,6 +157,7 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
       errors: { 404: 'unknown task or dataset', 429: 'too many jobs waiting' },
       handler: async ({ body }) => {
         await checkTask(body.task);
+        await checkTuneConfig(body.config, inference);
         return publicJob(runner.submit('tune', body), prompts);
       },
     }),
@@ -169,6 +174,7 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
       errors: { 404: 'unknown task or dataset', 429: 'too many jobs waiting' },
       handler: async ({ body }) => {
         await checkTask(body.task);
+        await checkTuneConfig(body.config, inference);
         return publicJob(runner.submit('transfer', body), prompts);
       },
     }),
@@ -185,6 +191,7 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
       errors: { 404: 'unknown task or dataset', 429: 'too many jobs waiting' },
       handler: async ({ body }) => {
         await checkTask(body.task);
+        await checkTuneConfig(body.config, inference);
         return publicJob(runner.submit('retrieve', body), prompts);
       },
     }),
@@ -317,13 +324,16 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
       tag: 'prompts',
       body: predictRequestSchema,
       response: { description: 'one prediction per item, in order', schema: predictResponseSchema },
-      errors: { 404: 'unknown prompt id' },
-      handler: async ({ body }) => {
+      errors: { 404: 'unknown prompt id', 503: 'the prediction queue is full (maxPredictQueue requests in progress): retry after the Retry-After seconds' },
+      handler: async ({ body, c }) => {
         if (body.items.length > options.maxPredictItems) {
           throw new ServiceError(400, 'BAD_REQUEST', `at most ${options.maxPredictItems} items per request (got ${body.items.length})`);
         }
         const t0 = performance.now();
-        const predictions = await prompts.predict(body.items);
+        const predictions = await prompts.predict(body.items).catch((err: unknown) => {
+          if (err instanceof ServiceError && err.code === 'SERVICE_BUSY') c.header('Retry-After', '1');
+          throw err;
+        });
         return { predictions, prompts: new Set(body.items.map((i) => i.promptId)).size, milliseconds: performance.now() - t0 };
       },
     }),

@@ -13,7 +13,10 @@ export type ServiceErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'TOO_MANY_JOBS'
   | 'JOB_STATE'
-  | 'NOT_AVAILABLE';
+  | 'NOT_AVAILABLE'
+  | 'SERVICE_BUSY'
+  | 'HOST_FORBIDDEN'
+  | 'ORIGIN_FORBIDDEN';
 
 /** An error the service raises itself, with its HTTP status. */
 export class ServiceError extends Error {

@@ -3,9 +3,9 @@ import type { PromptBank } from '@panda/bank';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { PandaError } from '@panda/core';
-import type { Backbone } from '@panda/backbones';
 import { ID_PATTERN, type ServiceDir } from '../storage/serviceDir.js';
-import { LoadedRun, type PredictInput, type Prediction } from './runLoader.js';
+import type { InferenceClient } from './inferenceClient.js';
+import type { PredictInput, Prediction } from './runLoader.js';
 
 /** What the service tells about a stored prompt (a finished run in `runs/<id>`). */
 export interface PromptSummary {
@@ -29,29 +29,25 @@ export interface ItemPrediction extends Prediction {
   promptId: string;
 }
 
-interface Slot {
-  run: LoadedRun;
-  pins: number;
-  evicted: boolean;
-}
-
 /**
- * The trained prompts the service can predict with, and an LRU cache of loaded ones. A request
- * pins the runs it uses, so eviction never frees a run in use (it is freed when released).
+ * The trained prompts the service can predict with. Prediction itself runs in the inference
+ * process (its LRU cache of loaded runs included): here prompt ids become folders inside the data
+ * directory, and the batch goes there grouped by folder.
  */
 export class PromptStore {
   readonly #dir: ServiceDir;
-  readonly #backbone: () => Promise<Backbone>;
-  readonly #capacity: number;
-  readonly #cache = new Map<string, Slot>();
-  readonly #loading = new Map<string, Promise<Slot>>();
+  readonly #inference: InferenceClient;
   readonly #bank: PromptBank | undefined;
 
-  constructor(dir: ServiceDir, backbone: () => Promise<Backbone>, capacity: number, bank?: PromptBank) {
+  constructor(dir: ServiceDir, inference: InferenceClient, bank?: PromptBank) {
     this.#dir = dir;
-    this.#backbone = backbone;
-    this.#capacity = capacity;
+    this.#inference = inference;
     this.#bank = bank;
+  }
+
+  /** Prediction requests in the inference process now (running or waiting). */
+  get pending(): number {
+    return this.#inference.pending;
   }
 
   /** True when `runs/<id>` holds a saved run. */
@@ -122,74 +118,24 @@ export class PromptStore {
     const dirs = new Map([...groups.keys()].map((id) => [id, this.locate(id)]));
     const unknown = [...dirs].filter(([, d]) => !d).map(([id]) => id);
     if (unknown.length) throw new PandaError('ENTRY_UNKNOWN', `unknown prompt id(s): ${unknown.slice(0, 10).join(', ')}`, { details: { unknown } });
+    const order = [...groups];
+    const results = await this.#inference.predict(order.map(([promptId, rows]) => ({ dir: dirs.get(promptId)!, inputs: rows.map((r) => input(items[r]!)) })));
     const out: ItemPrediction[] = new Array(items.length);
-    for (const [promptId, rows] of groups) {
-      const slot = await this.#acquire(dirs.get(promptId)!);
-      try {
-        const predictions = slot.run.predict(rows.map((r) => items[r]!));
-        rows.forEach((r, k) => (out[r] = { promptId, ...predictions[k]! }));
-      } finally {
-        this.#release(slot);
-      }
-    }
+    order.forEach(([promptId, rows], g) => rows.forEach((r, k) => (out[r] = { promptId, ...results[g]![k]! })));
     return out;
   }
 
-  /** Folders of the loaded prompts, most recently used last. */
-  cached(): string[] {
-    return [...this.#cache.keys()];
-  }
-
-  /** Drops a loaded prompt folder from the cache (after its files changed or were removed). */
+  /** Drops a loaded prompt folder from the inference process's cache (after its files changed or were removed). */
   forget(dir: string): void {
-    const slot = this.#cache.get(dir);
-    if (!slot) return;
-    this.#cache.delete(dir);
-    slot.evicted = true;
-    if (slot.pins === 0) slot.run.dispose();
+    this.#inference.forget(dir);
   }
 
-  async #acquire(dir: string): Promise<Slot> {
-    const hit = this.#cache.get(dir);
-    if (hit) {
-      this.#cache.delete(dir);
-      this.#cache.set(dir, hit);
-      hit.pins++;
-      return hit;
-    }
-    let pending = this.#loading.get(dir);
-    if (!pending) {
-      pending = (async () => {
-        const run = await LoadedRun.load(dir, await this.#backbone());
-        const slot: Slot = { run, pins: 0, evicted: false };
-        this.#cache.set(dir, slot);
-        this.#evict();
-        return slot;
-      })().finally(() => this.#loading.delete(dir));
-      this.#loading.set(dir, pending);
-    }
-    const slot = await pending;
-    // Evicted (and freed) between loading and now by a burst of other prompts: load it again.
-    if (slot.evicted) return this.#acquire(dir);
-    slot.pins++;
-    return slot;
+  close(): Promise<void> {
+    return this.#inference.close();
   }
+}
 
-  #release(slot: Slot): void {
-    slot.pins--;
-    if (slot.evicted && slot.pins === 0) slot.run.dispose();
-  }
-
-  #evict(): void {
-    while (this.#cache.size > this.#capacity) {
-      const [oldest, slot] = this.#cache.entries().next().value as [string, Slot];
-      this.#cache.delete(oldest);
-      slot.evicted = true;
-      if (slot.pins === 0) slot.run.dispose();
-    }
-  }
-
-  close(): void {
-    for (const dir of [...this.#cache.keys()]) this.forget(dir);
-  }
+/** Just the text fields (the prompt id stays here). */
+function input(item: PredictItem): PredictInput {
+  return { text: item.text, ...(item.textB !== undefined ? { textB: item.textB } : {}) };
 }

@@ -1,6 +1,7 @@
 // Helpers for the service's tests: small real datasets, a service on an ephemeral port, typed
 // requests, and a server-sent-events reader.
 import { mkdtempSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, type RunningService } from '../service.js';
@@ -119,4 +120,32 @@ export async function testService(options: ServiceOptionsInput = {}): Promise<Ru
 /** A small prompt-tuning request over two uploaded files. */
 export function tinyJob(train: string, dev: string, config: Record<string, unknown> = {}, labels = ['neg', 'pos']) {
   return { task: { name: 'toy-sentiment', train, dev, labels }, config: { epochs: 1, batchSize: 4, promptLength: 4, ...config } };
+}
+
+/**
+ * One request through node:http, which (unlike fetch) sends any Host and Origin header as given:
+ * what a DNS-rebinding page or a cross-site form would send.
+ */
+export function rawRequest(url: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = httpRequest({ host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path, method: init.method ?? 'GET', headers: { connection: 'close', ...(init.headers ?? {}) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON
+        }
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+        resolve({ status: res.statusCode ?? 0, body, headers });
+      });
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }
