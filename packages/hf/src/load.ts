@@ -99,7 +99,7 @@ export async function loadHfBackbone(dir: string, options: LoadHfOptions = {}): 
     spec: abs,
     mlmLogits: (input, o) => encoder.mlmLogits(input, o),
     clozeScores: (texts, labels, o) => clozeScores(encoder, tokenizer, texts, labels, o),
-    inference: () => (engine ??= HfOnnxForward.create(encoder)),
+    inference: () => (engine ??= HfOnnxForward.create(encoder, { cacheKey: weightsHash.slice(0, 16) })),
     dispose: () => {
       void engine?.then((e) => e?.dispose());
       encoder.dispose();

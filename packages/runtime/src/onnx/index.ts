@@ -3,3 +3,4 @@ export { OnnxGraph } from './graphBuilder.js';
 export type { OnnxAttr, OnnxDim, OnnxDtype } from './graphBuilder.js';
 export { OnnxSession, loadOnnxRuntime } from './session.js';
 export type { OnnxTensorData } from './session.js';
+export { cachedModel, onnxCacheDir } from './modelCache.js';
