@@ -45,8 +45,9 @@ const MAX_POINTS = 1000;
  * Runs training jobs, `maxJobs` at a time, each in its own process (the TensorFlow.js wasm backend
  * is single-threaded and a training step would block the service's event loop). Progress goes to
  * the jobs table as it happens and to subscribers (the SSE endpoint). On start, jobs a stopped
- * service left `running` become `interrupted`; `resume` queues them again, and the tuner continues
- * from the job's last checkpoint.
+ * service left `running` become `interrupted`, and so does a job whose process dies without an
+ * answer (killed, out of memory); `resume` queues them again, and the tuner continues from the
+ * job's last checkpoint. A job that fails with an error of its own is `failed`.
  */
 export class JobRunner {
   readonly #store: JobStore;
