@@ -3,8 +3,9 @@
 // the TypeScript sources through tsx, resolving @panda/* packages to their src/ entry points. tsx
 // is resolved from this package (not from the working directory), so panda runs from any folder.
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const dist = new URL('../dist/main.js', import.meta.url);
@@ -13,6 +14,19 @@ if (existsSync(fileURLToPath(dist))) {
 } else {
   const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const r = spawnSync(process.execPath, ['--conditions=@panda/source', '--import', tsx, main, ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exitCode = r.status ?? 1;
+  const child = spawn(process.execPath, ['--conditions=@panda/source', '--import', tsx, main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Ctrl-C reaches the whole process group, the child included: this process only waits for the
+  // child to finish its step. A SIGTERM or SIGHUP sent to this process alone is passed on.
+  const relay = (signal) => () => child.kill(signal);
+  const handlers = { SIGINT: () => {}, SIGTERM: relay('SIGTERM'), SIGHUP: relay('SIGHUP') };
+  for (const [signal, handler] of Object.entries(handlers)) process.on(signal, handler);
+  child.on('error', (err) => {
+    process.stderr.write(`panda: cannot start ${process.execPath}: ${err.message}\n`);
+    process.exitCode = 1;
+  });
+  child.on('exit', (code, signal) => {
+    for (const [name, handler] of Object.entries(handlers)) process.off(name, handler);
+    // A child ended by signal n exits as shells report it: 128 + n (130 for SIGINT, 137 for SIGKILL).
+    process.exitCode = signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1);
+  });
 }

@@ -63,7 +63,7 @@ export function evalCommand(): Command {
           });
           split = 'test';
         } else {
-          task = getTask(flags.task ?? run.config.task);
+          task = getTask(flags.task ?? run.config.task, { ownFiles: 'score your own labelled file with --file' });
           if (task.labels.join('\u0000') !== run.labels.join('\u0000')) {
             throw new PandaError('LABEL_UNKNOWN', `task '${task.name}' has labels ${task.labels.join(', ')}; the run predicts ${run.labels.join(', ')}`);
           }

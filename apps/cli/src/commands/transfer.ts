@@ -20,12 +20,14 @@ const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toF
  */
 export function transferCommand(): Command {
   const cmd = new Command('transfer').description('PANDA on a target task: retrieve source prompts from the bank, prompt-transfer teacher(s), distil a student, store it in the bank');
-  const run = schemaOptions(runOptionsSchema, { names: RUN_FLAG_NAMES, skip: ['maxTest', 'checkpointEvery'] });
+  const run = schemaOptions(runOptionsSchema, { names: RUN_FLAG_NAMES, skip: ['maxTest', 'checkpointEvery', 'checkpoint', 'overwrite'] });
   const tuning = schemaOptions(tuneConfigSchema, { names: TUNE_FLAG_NAMES });
   const method = tuning.find((o) => o.key === 'method')!.option;
   method.description = 'prompt-tuning or deep-prompt-tuning (default here: deep-prompt-tuning; the bank\'s prompts must use the same method and length)';
   method.choices(['prompt-tuning', 'deep-prompt-tuning']);
   const transfer = schemaOptions(transferOptionsSchema, { names: { k: '-k, --k <n>', store: '--no-store' }, skip: ['beta', 'distill', 'embedding'] });
+  // The flag is the negation of the schema's `store` key: its help says what the flag does.
+  transfer.find((o) => o.key === 'store')!.option.description = 'do not store the student in the bank (by default it is stored there with its task embedding; config file: store: false)';
   addSchemaOptions(cmd, run);
   addSchemaOptions(cmd, transfer);
   addSchemaOptions(cmd, tuning);
@@ -61,6 +63,7 @@ export function transferCommand(): Command {
         transfer: transferOpts,
         ...(runOpts.model ? { model: runOpts.model } : {}),
         ...(runOpts.dataDir ? { dataDir: runOpts.dataDir } : {}),
+        skipBadRows: runOpts.skipBadRows,
         onProgress: progress.listener,
         signal: controller.signal,
       });

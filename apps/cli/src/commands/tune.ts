@@ -60,6 +60,7 @@ export async function runTune(task: TaskDefinition, config: TuneConfig, run: Run
     controller.abort();
   };
   process.once('SIGINT', onSigint);
+  if (!run.out) progress.listener({ type: 'log', message: 'note: no --out folder: the trained weights will not be saved (give -o <dir> to keep them)' });
   try {
     const result = await tuneTask({
       task,
@@ -70,6 +71,8 @@ export async function runTune(task: TaskDefinition, config: TuneConfig, run: Run
       ...(run.maxTest ? { maxTestExamples: run.maxTest } : {}),
       skipBadRows: run.skipBadRows,
       ...(run.checkpointEvery ? { checkpointEverySteps: run.checkpointEvery } : {}),
+      ...(run.overwrite ? { overwrite: true } : {}),
+      ...(run.checkpoint ? {} : { checkpoint: false }),
       onProgress: progress.listener,
       signal: controller.signal,
     });

@@ -23,11 +23,13 @@ export const runOptionsSchema = z
     header: z.boolean().default(true).describe('the files start with a header row; --no-header: they do not (columns are then 0-based numbers)'),
     skipBadRows: z.boolean().default(false).describe('skip and count malformed data rows instead of stopping at the first'),
     maxTest: z.number().int().positive().optional().describe('score at most this many test examples'),
-    out: z.string().min(1).optional().describe('folder for the trained prompt, head and manifest'),
+    out: z.string().min(1).optional().describe('folder for the trained prompt, head, manifest and checkpoint (checked writable before training; without it nothing is saved)'),
+    overwrite: z.boolean().default(false).describe('replace a finished run already in --out, training from scratch (without it such a folder is refused with RUN_EXISTS; rerunning the same run resumes it)'),
     dataDir: z.string().min(1).optional().describe('data directory (default: $PANDA_DATA_DIR, else ../shared/data beside the repository)'),
     model: z.string().min(1).optional().describe("backbone: 'use-lite' (the default) or a local Hugging Face BERT/RoBERTa folder (with config.json); a plugin may add others"),
     backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional().describe('TensorFlow.js backend (default: first that loads; or $PANDA_BACKEND)'),
-    checkpointEvery: z.number().int().positive().optional().describe('save a checkpoint every N steps in <out>/checkpoint; rerunning the same command resumes from it'),
+    checkpointEvery: z.number().int().positive().optional().describe('save a checkpoint every N steps as well as at every epoch end in <out>/checkpoint; rerunning the same command resumes from it'),
+    checkpoint: z.boolean().default(true).describe('with --out, a checkpoint at every epoch end in <out>/checkpoint, so a killed run keeps its best epoch and rerunning resumes; --no-checkpoint: none'),
     log: z.string().min(1).optional().describe('append every progress event to this JSON-lines file'),
   })
   .strict();

@@ -44,11 +44,15 @@ export function allTasks(): TaskDefinition[] {
   return [...TASKS.values()];
 }
 
-/** The task named `name` (case-insensitive), or `TASK_UNKNOWN` listing the known ones. */
-export function getTask(name: string): TaskDefinition {
+/**
+ * The task named `name` (case-insensitive), or `TASK_UNKNOWN` listing the known ones.
+ * @param options.ownFiles how the caller takes the user's own files instead, for the message
+ *   (default: tune's `give your own files with --train/--dev`)
+ */
+export function getTask(name: string, options: { ownFiles?: string } = {}): TaskDefinition {
   const task = TASKS.get(name.toLowerCase());
   if (!task) {
-    throw new PandaError('TASK_UNKNOWN', `unknown task '${name}'; known tasks: ${taskNames().join(', ')} (or give your own files with --train/--dev)`, {
+    throw new PandaError('TASK_UNKNOWN', `unknown task '${name}'; known tasks: ${taskNames().join(', ')} (or ${options.ownFiles ?? 'give your own files with --train/--dev'})`, {
       details: { task: name, known: taskNames() },
     });
   }

@@ -22,7 +22,7 @@ export const transferOptionsSchema = z
     beta: betaMappingSchema.default(betaMappingSchema.parse({})),
     distill: distillConfigSchema.default(distillConfigSchema.parse({})),
     embedding: taskEmbeddingConfigSchema.default(taskEmbeddingConfigSchema.parse({})),
-    store: z.boolean().default(true).describe("store the student in the bank with its task embedding"),
+    store: z.boolean().default(true).describe('whether the student is stored in the bank with its task embedding (default true; false keeps it out of the bank: `panda transfer --no-store`)'),
     studentLr: z.number().positive().optional().describe('learning rate of the student (default: the tuning lr; the released PANDA script uses 7e-3 against 1e-2)'),
   })
   .strict();
@@ -38,6 +38,8 @@ export interface TransferTaskOptions {
   config?: Record<string, unknown>;
   transfer?: TransferOptionsInput;
   dataDir?: string;
+  /** Skip and count malformed data rows in every run (the probe, the teachers, the students) instead of failing on the first. */
+  skipBadRows?: boolean;
   /** A loaded backbone to reuse; default: the one {@link model} names, loaded and disposed here. */
   backbone?: Backbone;
   /** Backbone spec for `loadBackbone`: `use-lite` (default) or a Hugging Face folder. */
@@ -90,6 +92,8 @@ export async function retrieveSources(options: {
   embedding?: TaskEmbeddingConfigInput;
   beta?: BetaMapping;
   dataDir?: string;
+  /** Skip and count malformed rows in the probe run. */
+  skipBadRows?: boolean;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }): Promise<{ embedding: Float32Array; sources: RetrievedSource[]; probe: TuneTaskResult }> {
@@ -104,6 +108,7 @@ export async function retrieveSources(options: {
     config: { ...config, epochs: options.probeEpochs },
     onProgress,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.skipBadRows ? { skipBadRows: true } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const dev = await task.load('dev', { dataDir: resolveDataDir(options.dataDir), skipBadRows: true });
@@ -138,7 +143,7 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
   const target = asTrainable(options.target);
   const backbone = options.backbone ?? (await loadBackbone(options.model));
   const bank = PromptBank.open(options.bankDir);
-  const common = { task: target, backbone, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.signal ? { signal: options.signal } : {}), onProgress };
+  const common = { task: target, backbone, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.skipBadRows ? { skipBadRows: true } : {}), ...(options.signal ? { signal: options.signal } : {}), onProgress };
   try {
     // 1–2. the target's task embedding from a short prompt run, then the top-k sources from the bank
     const found = await retrieveSources({ ...common, bank, outDir: join(options.outDir, 'probe'), config, k: opts.k, probeEpochs: opts.probeEpochs, embedding: opts.embedding, beta: opts.beta });

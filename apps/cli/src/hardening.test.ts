@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { transferCommand } from './commands/transfer.js';
+
+const BIN = fileURLToPath(new URL('../bin/panda.js', import.meta.url));
+const env = { ...process.env, PANDA_BACKEND: 'wasm' };
+
+function panda(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const GOOD = ['a wonderful film', 'great acting and a moving story', 'i loved every minute', 'superb and funny'];
+const BAD = ['a dull mess', 'boring and far too long', 'i hated it', 'awful script'];
+const rows = (n: number, off = 0) => Array.from({ length: n }, (_, i) => ((i + off) % 2 ? `"${BAD[(i + off) % 4]}",neg` : `"${GOOD[(i + off) % 4]}",pos`)).join('\n');
+
+let dir: string;
+/** A finished single-text run (spam, 1 epoch), shared by the tests that need one. */
+let run: string;
+const quick = ['--task', 'spam', '--max-train', '8', '--max-dev', '8', '--max-test', '8', '--epochs', '1', '--batch-size', '8', '--prompt-length', '2'];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'panda-cli-hardening-'));
+  run = join(dir, 'run');
+  const r = panda('tune', ...quick, '--seed', '1', '-o', run);
+  expect(r.status, r.stderr).toBe(0);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('panda tune: bad learning rates and diverging runs', () => {
+  it('refuses --lr 1e308 (and --head-lr, --model-lr) with CONFIG_INVALID, exit 2', () => {
+    const r = panda('tune', '--lr', '1e308');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error CONFIG_INVALID: invalid options: lr: the learning rate (lr) must be at most 10');
+    expect(panda('tune', '--head-lr', '1e308').stderr).toContain('headLr: the head learning rate (headLr) must be at most 10');
+  });
+
+  it('a run whose loss turns NaN stops with NON_FINITE_LOSS (exit 2), naming the step, and saves no adapter', () => {
+    const out = join(dir, 'nan');
+    const r = panda('tune', '--task', 'spam', '--method', 'linear-probe', '--head-lr', '10', '--weight-decay', '1', '--schedule', 'constant', '--batch-size', '2', '--epochs', '4', '--max-train', '24', '--max-dev', '8', '--seed', '3', '-o', out);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/error NON_FINITE_LOSS: training stopped at step \d+ of 48: the loss is NaN/);
+    expect(existsSync(join(out, 'adapter.safetensors'))).toBe(false);
+    expect(existsSync(join(out, 'checkpoint', 'checkpoint.json'))).toBe(true);
+  });
+});
+
+describe('panda tune: the output folder', () => {
+  it('an unwritable -o fails fast with IO_FAILED (exit 5), no stack trace, before training', async () => {
+    // A path under a regular file: unwritable for root too (chmod does not stop root).
+    await writeFile(join(dir, 'a-file'), 'x');
+    const r = panda('tune', ...quick, '-o', join(dir, 'a-file', 'out'));
+    expect(r.status).toBe(5);
+    expect(r.stderr).toContain(`error IO_FAILED: cannot write ${join(dir, 'a-file', 'out')}`);
+    expect(r.stderr).toContain('ENOTDIR');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr).not.toContain('train: step');
+  });
+
+  it('rerunning the same command resumes; another run into the folder is RUN_EXISTS (exit 2) unless --overwrite', async () => {
+    const manifest = await readFile(join(run, 'manifest.json'), 'utf8');
+    const same = panda('tune', ...quick, '--seed', '1', '-o', run);
+    expect(same.status, same.stderr).toBe(0);
+    expect(same.stderr).toContain('resuming from step 1');
+    const other = panda('tune', ...quick, '--seed', '2', '-o', run);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toContain(`error RUN_EXISTS: ${run} already holds a finished run`);
+    expect(other.stderr).toContain('--overwrite');
+    expect(JSON.parse(await readFile(join(run, 'manifest.json'), 'utf8')).config).toEqual(JSON.parse(manifest).config);
+    const out = join(dir, 'replaced');
+    expect(panda('tune', ...quick, '--seed', '1', '-o', out).status).toBe(0);
+    const replaced = panda('tune', ...quick, '--seed', '2', '-o', out, '--overwrite');
+    expect(replaced.status, replaced.stderr).toBe(0);
+    expect(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')).config.seed).toBe(2);
+  });
+
+  it('without -o, says on stderr that nothing will be saved', () => {
+    const r = panda('tune', ...quick);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('note: no --out folder: the trained weights will not be saved');
+  });
+});
+
+describe('panda predict / eval on a single-text run', () => {
+  it('refuses inputs with a second text (--text-b-column) with CONFIG_INVALID, exit 2', async () => {
+    await writeFile(join(dir, 'pairs.csv'), 'a,b\nwin a prize,call now\nsee you at lunch,ok\n');
+    const r = panda('predict', run, '--input', join(dir, 'pairs.csv'), '--text-column', 'a', '--text-b-column', 'b');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error CONFIG_INVALID: this run was trained on single texts, and 2 of 2 input(s) carry a second text (textB)');
+  });
+
+  it("an unknown task in eval points at eval's own --file, not tune's --train/--dev", () => {
+    const r = panda('eval', run, '--task', 'no-such-task');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("error TASK_UNKNOWN: unknown task 'no-such-task'");
+    expect(r.stderr).toContain('--file');
+    expect(r.stderr).not.toContain('--train/--dev');
+  });
+});
+
+describe('panda transfer', () => {
+  it('--no-store says what it does', () => {
+    expect(transferCommand().helpInformation()).toMatch(/--no-store\s+do not store the student in the bank/);
+  });
+
+  it('--skip-bad-rows reaches the first (probe) run: a bad row is skipped, the run goes on to the bank', async () => {
+    await writeFile(join(dir, 'train.csv'), `review,stars\n${rows(16)}\n"broken row"\n`);
+    await writeFile(join(dir, 'dev.csv'), `review,stars\n${rows(8, 1)}\n`);
+    const common = ['--train', join(dir, 'train.csv'), '--dev', join(dir, 'dev.csv'), '--text-column', 'review', '--label-column', 'stars', '--labels', 'neg,pos'];
+    const t = panda('transfer', ...common, '--skip-bad-rows', '--bank', join(dir, 'empty-bank'), '-o', join(dir, 'transfer'), '--method', 'prompt-tuning', '--prompt-length', '2', '--epochs', '1', '--batch-size', '8');
+    expect(t.stderr).not.toContain('DATA_ROW_INVALID');
+    expect(t.stderr).toContain('skipped 1 malformed train row(s)');
+    expect(t.stderr).toMatch(/error (BANK_EMPTY|MODEL_MISMATCH)/);
+  });
+});
+
+describe('bin/panda.js', () => {
+  it('exits 128 + n when the panda process dies of signal n (137 for SIGKILL)', async () => {
+    // `predict -i -` blocks reading stdin, which stays open: a process that only a signal ends.
+    const parent = spawn(process.execPath, [BIN, 'predict', join(dir, 'none'), '-i', '-'], { env, stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise<number | null>((resolve) => parent.on('exit', (code) => resolve(code)));
+    let child = '';
+    while (!child) {
+      await new Promise((r) => setImmediate(r));
+      child = spawnSync('pgrep', ['-P', String(parent.pid)], { encoding: 'utf8' }).stdout.trim();
+    }
+    process.kill(Number(child.split('\n')[0]), 'SIGKILL');
+    expect(await exited).toBe(137);
+    parent.stdin!.end();
+  });
+});
