@@ -171,6 +171,24 @@ describe('the output folder', () => {
   });
 });
 
+describe('resuming a finished run', () => {
+  it('a run that early stopping ended trains no further when resumed from its checkpoint', async () => {
+    const ckpt = join(dir, 'early-stop-ckpt');
+    const data = { train: toyReviews(24), dev: toyReviews(8, 1), labels: [...TOY_LABELS] };
+    // Learning rates too small to change the dev score: patience 1 stops after the second epoch.
+    const config: TuneConfigInput = { epochs: 5, batchSize: 8, promptLength: 2, lr: 1e-9, headLr: 1e-9, earlyStoppingPatience: 1, seed: 4 };
+    const first = await tune({ backbone, data, config, checkpoint: { dir: ckpt } });
+    expect(first.stoppedEarly).toBe(true);
+    expect(first.steps).toBe(6);
+    const again = await tune({ backbone, data, config, checkpoint: { dir: ckpt } });
+    expect(again.resumedFrom).toBe(6);
+    expect(again.steps).toBe(6);
+    expect(again.stoppedEarly).toBe(true);
+    expect(again.history).toEqual(first.history);
+    tf.dispose([...Object.values(first.weights), ...Object.values(again.weights)]);
+  });
+});
+
 describe('inputs of the wrong shape for a saved run', () => {
   it('a run trained on single texts refuses items with a second text (textB) with CONFIG_INVALID', async () => {
     const out = join(dir, 'single');
