@@ -1,4 +1,4 @@
-export { tuneConfigSchema } from './config.js';
+export { tuneConfigSchema, MAX_LEARNING_RATE } from './config.js';
 export type { TuneConfig, TuneConfigInput } from './config.js';
 export { tune } from './train/tune.js';
 export { trainStep } from './train/step.js';
@@ -30,6 +30,8 @@ export type { SavedModelParts } from './io/loadModel.js';
 export type { Objective, ScoreMetric, SetScore } from './eval/evaluate.js';
 export { meanSquaredError } from './train/loss.js';
 export { saveRun, RUN_FORMAT_VERSION } from './io/saveRun.js';
+export { prepareOutDir, CHECKPOINT_SUBDIR } from './io/outDir.js';
+export type { OutDirState } from './io/outDir.js';
 export { tuneTask } from './job/tuneTask.js';
 export type { TuneTaskOptions, TuneTaskResult } from './job/tuneTask.js';
 export { accumulateGradients, microBatches } from './train/accumulate.js';
