@@ -58,7 +58,7 @@ describe('panda tune: the output folder', () => {
     await writeFile(join(dir, 'a-file'), 'x');
     const r = panda('tune', ...quick, '-o', join(dir, 'a-file', 'out'));
     expect(r.status).toBe(5);
-    expect(r.stderr).toContain(`error IO_FAILED: cannot write ${join(dir, 'a-file', 'out')}`);
+    expect(r.stderr).toContain(`error IO_FAILED: cannot write into the output folder ${join(dir, 'a-file', 'out')}: ENOTDIR`);
     expect(r.stderr).toContain('ENOTDIR');
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stderr).not.toContain('train: step');

@@ -1,7 +1,7 @@
 import { access, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { PandaError } from '@panda/core';
+import { isPandaError, PandaError } from '@panda/core';
 import { writeFileAtomic } from '@panda/runtime';
 
 /** Where a run folder keeps its checkpoint. */
@@ -29,12 +29,13 @@ const exists = (path: string) =>
  */
 export async function prepareOutDir(dir: string): Promise<OutDirState> {
   const probe = join(dir, `.panda-write-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await writeFileAtomic(probe, 'panda checks that this folder is writable\n');
   try {
+    await writeFileAtomic(probe, 'panda checks that this folder is writable\n');
     await unlink(probe);
   } catch (err) {
-    const reason = (err as { code?: string }).code ?? 'UNKNOWN';
-    throw new PandaError('IO_FAILED', `cannot remove ${probe}: ${reason}`, { cause: err, details: { path: probe, reason } });
+    const reason = (isPandaError(err) ? err.details.reason : (err as { code?: unknown }).code) ?? 'UNKNOWN';
+    const why = isPandaError(err) ? err.message.replace(/^cannot write \S+: /, '') : String(reason);
+    throw new PandaError('IO_FAILED', `cannot write into the output folder ${dir}: ${why}`, { cause: err, details: { path: dir, reason } });
   }
   const [config, manifest, checkpoint] = await Promise.all([exists(join(dir, 'adapter_config.json')), exists(join(dir, 'manifest.json')), exists(join(dir, CHECKPOINT_SUBDIR, 'checkpoint.json'))]);
   return { finished: config && manifest, checkpoint };
