@@ -11,6 +11,7 @@ import { spamTask } from '@panda/datasets';
 import { tuneTask } from './tuneTask.js';
 import { tune } from '../train/tune.js';
 import { assertFiniteParams } from '../train/loop.js';
+import { saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { tuneConfigSchema, type TuneConfigInput } from '../config.js';
 import { loadAdaptedModel } from '../io/loadModel.js';
 import { TOY_LABELS, toyReviews } from '../testing/toyReviews.js';
@@ -168,6 +169,24 @@ describe('the output folder', () => {
     expect(existsSync(join(noCkpt, 'checkpoint'))).toBe(false);
     expect((await failure(tuneTask({ task: spamTask, backbone, outDir: noCkpt, evaluateTest: false, config: { ...small, seed: 5 }, checkpoint: false }))).code).toBe('RUN_EXISTS');
     expect((await readdir(noCkpt)).sort()).toEqual(['adapter.safetensors', 'adapter_config.json', 'manifest.json']);
+  });
+});
+
+describe('checkpoint writes that fail', () => {
+  it('a manifest that cannot be written is IO_FAILED and leaves no orphan tensor file or temp file', async () => {
+    const ckpt = join(dir, 'broken-ckpt');
+    // checkpoint.json is a folder: the tensors file is written, the manifest's rename fails.
+    await mkdir(join(ckpt, 'checkpoint.json'), { recursive: true });
+    const w = tf.ones([4]);
+    try {
+      const meta = { fingerprint: 'f', step: 3, epoch: 1, batchInEpoch: 3, optimizerStep: 3, lossSum: 0, lossCount: 0, trainMs: 0, evalsWithoutImprovement: 0, history: [], best: null };
+      const err = await failure(saveCheckpoint(ckpt, meta, { w }));
+      expect(err.code).toBe('IO_FAILED');
+      expect(err.message).toContain(join(ckpt, 'checkpoint.json'));
+      expect(await readdir(ckpt)).toEqual(['checkpoint.json']);
+    } finally {
+      w.dispose();
+    }
   });
 });
 
