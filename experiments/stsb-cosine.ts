@@ -21,16 +21,16 @@ const backbone = await loadUseLite();
 const plain = modelOfPrompt(backbone, {});
 const dev = (await getTask('stsb').load('dev', { dataDir: resolveDataDir() })).examples;
 
-function score(xs: readonly Example[]): { pearson: number; spearman: number; combined: number } {
-  const embed = (texts: string[]): Float32Array => {
+async function score(xs: readonly Example[]): Promise<{ pearson: number; spearman: number; combined: number }> {
+  const embed = async (texts: string[]): Promise<Float32Array> => {
     const set = plain.encode(texts.map((text, i) => ({ id: String(i), text, label: 0 })));
-    const e = plain.setFeatures(set, 64); // [N, 512], unit rows
+    const e = await plain.setFeatures(set, 64); // [N, 512], unit rows
     const out = e.dataSync() as Float32Array; // [N·512]
     e.dispose();
     return out;
   };
-  const a = embed(xs.map((x) => x.text));
-  const b = embed(xs.map((x) => x.textB!));
+  const a = await embed(xs.map((x) => x.text));
+  const b = await embed(xs.map((x) => x.textB!));
   const d = 512;
   const cos = xs.map((_, i) => cosine(a.subarray(i * d, (i + 1) * d), b.subarray(i * d, (i + 1) * d)));
   const gold = xs.map((x) => x.label);
@@ -38,8 +38,8 @@ function score(xs: readonly Example[]): { pearson: number; spearman: number; com
 }
 
 const picked = sample(dev, Number(values.dev), `${values.seed}/dev`);
-const f = (r: ReturnType<typeof score>) => `Pearson ${(r.pearson * 100).toFixed(1)}, Spearman ${(r.spearman * 100).toFixed(1)}, mean ${(r.combined * 100).toFixed(1)}`;
-console.log(`STS-B dev sample (${picked.length} rows, seed ${values.seed}/dev): ${f(score(picked))}`);
-console.log(`STS-B dev, all ${dev.length} rows: ${f(score(dev))}`);
+const f = (r: Awaited<ReturnType<typeof score>>) => `Pearson ${(r.pearson * 100).toFixed(1)}, Spearman ${(r.spearman * 100).toFixed(1)}, mean ${(r.combined * 100).toFixed(1)}`;
+console.log(`STS-B dev sample (${picked.length} rows, seed ${values.seed}/dev): ${f(await score(picked))}`);
+console.log(`STS-B dev, all ${dev.length} rows: ${f(await score(dev))}`);
 console.log(`tensors left: ${tf.memory().numTensors}`);
 backbone.dispose();

@@ -90,7 +90,7 @@ describe('prediction runs off the event loop', () => {
     const backbone = await loadUseLite();
     const run = await LoadedRun.load(join(service.root, 'runs', promptId), backbone);
     try {
-      const local = run.predict(texts.map((text) => ({ text })));
+      const local = await run.predict(texts.map((text) => ({ text })));
       expect(r.body.predictions.map((p: any) => p.probabilities)).toEqual(local.map((p) => p.probabilities));
       expect(r.body.predictions.map((p: any) => p.label)).toEqual(local.map((p) => p.label));
     } finally {

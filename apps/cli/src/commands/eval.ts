@@ -74,7 +74,7 @@ export function evalCommand(): Command {
         const progress = progressPrinter({ json: false });
         progress.listener({ type: 'start', phase: 'eval', total: examples.length });
         const t0 = performance.now();
-        const predictions = predictInChunks(run, examples, (done) => progress.listener({ type: 'step', phase: 'eval', step: done, total: examples.length }));
+        const predictions = await predictInChunks(run, examples, (done) => progress.listener({ type: 'step', phase: 'eval', step: done, total: examples.length }));
         progress.listener({ type: 'done', phase: 'eval' });
         progress.stop();
         const seconds = (performance.now() - t0) / 1000;

@@ -66,7 +66,7 @@ export function predictCommand(): Command {
         const progress = progressPrinter({ json: false });
         const long = inputs.length > 256;
         if (long) progress.listener({ type: 'start', phase: 'predict', total: inputs.length });
-        const predictions = predictInChunks(opened.run, inputs, (done) => long && progress.listener({ type: 'step', phase: 'predict', step: done, total: inputs.length }));
+        const predictions = await predictInChunks(opened.run, inputs, (done) => long && progress.listener({ type: 'step', phase: 'predict', step: done, total: inputs.length }));
         if (long) progress.listener({ type: 'done', phase: 'predict' });
         progress.stop();
         const lines = predictions.map((p, i) =>

@@ -34,10 +34,10 @@ export async function openRun(dir: string, options: { backend?: string; model?: 
 }
 
 /** Runs `predict` in chunks, reporting progress as steps (for the progress bar on long inputs). */
-export function predictInChunks<T extends { text: string; textB?: string }>(run: LoadedRun, items: readonly T[], onChunk: (done: number) => void, chunk = 256) {
-  const out: ReturnType<LoadedRun['predict']> = [];
+export async function predictInChunks<T extends { text: string; textB?: string }>(run: LoadedRun, items: readonly T[], onChunk: (done: number) => void, chunk = 256) {
+  const out: Awaited<ReturnType<LoadedRun['predict']>> = [];
   for (let i = 0; i < items.length; i += chunk) {
-    out.push(...run.predict(items.slice(i, i + chunk)));
+    out.push(...(await run.predict(items.slice(i, i + chunk))));
     onChunk(Math.min(items.length, i + chunk));
   }
   return out;

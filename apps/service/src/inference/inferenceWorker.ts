@@ -107,7 +107,7 @@ function describe(b: Backbone): BackboneInfo {
 
 async function predict(groups: readonly PredictGroup[]): Promise<Prediction[][]> {
   const out: Prediction[][] = [];
-  for (const g of groups) out.push((await run(g.dir)).predict(g.inputs));
+  for (const g of groups) out.push(await (await run(g.dir)).predict(g.inputs));
   return out;
 }
 

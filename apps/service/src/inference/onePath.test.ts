@@ -49,12 +49,12 @@ describe('every consumer reads a run through the one adapted-model path', () => 
       try {
         const set = model.encode(dev);
         // The trainer's evaluation path: its dev accuracy is the run's recorded one.
-        const logits = model.setLogits(set, 64); // [N, C]
+        const logits = await model.setLogits(set, 64); // [N, C]
         const evalProbs = tf.tidy(() => tf.softmax(logits).dataSync() as Float32Array);
         const predicted = tf.tidy(() => Array.from(tf.argMax(logits, 1).dataSync()));
         expect(predicted.filter((p, i) => p === dev[i]!.label).length / dev.length).toBe(r.metrics.devScore);
         // The service: the same probabilities, bit for bit.
-        const service = run.predict(dev.map((e) => ({ text: e.text, textB: e.textB! }))).flatMap((p) => p.probabilities);
+        const service = (await run.predict(dev.map((e) => ({ text: e.text, textB: e.textB! })))).flatMap((p) => p.probabilities);
         expect(service).toEqual(Array.from(evalProbs));
         // A teacher built from the run: its logits on the student's padded batch.
         const teacher = new Teacher({ beta: 1, name: name }, (await loadAdaptedModel(join(dir, name), backbone)).model);
@@ -63,12 +63,14 @@ describe('every consumer reads a run through the one adapted-model path', () => 
         teacher.dispose();
         expect(maxDiff(teacherLogits, logits.dataSync() as Float32Array)).toBeLessThan(1e-5);
         // The task embedding reads the same sentence embeddings the head reads (both texts for two-tower).
-        const features = model.setFeatures(set, 64); // [N, F]
+        const features = await model.setFeatures(set, 64); // [N, F]
         const h = backbone.encoder.hidden;
         const towers = features.shape[1] === 4 * h ? 2 : 1;
         const expected = tf.tidy(() => tf.div(tf.sum(tf.reshape(tf.slice(features, [0, 0], [dev.length, towers * h]), [dev.length * towers, h]), 0), dev.length * towers).dataSync() as Float32Array);
         const d = describeTask(model, dev, { samples: dev.length });
-        expect(maxDiff(d.embedding, expected)).toBeLessThan(1e-6);
+        // (the head's features may come from the ONNX Runtime forward, the task embedding's probe
+        // from TensorFlow.js: equal to float rounding)
+        expect(maxDiff(d.embedding, expected)).toBeLessThan(5e-6);
         tf.dispose([logits, features]);
       } finally {
         model.dispose();

@@ -43,14 +43,14 @@ async function roundTrip(name: string, config: TuneConfigInput): Promise<{ tuner
   await saveRun(join(dir, name), r, { task: 'toy-pairs', labels });
   // The tuner's evaluation path on the run's weights, as it scored dev in training.
   const model = modelFromParts(backbone, { method: r.config.method, weights: r.weights, adapter: { ...r.adapter, pairEncoding: r.pairEncoding, ...(r.config.template ? { template: r.config.template } : {}) } });
-  const logits = model.setLogits(model.encode(dev), 64); // [N, C]
+  const logits = await model.setLogits(model.encode(dev), 64); // [N, C]
   const expected = tf.tidy(() => tf.softmax(logits).arraySync() as number[][]);
   tf.dispose(logits);
   model.dispose();
   tf.dispose(r.weights);
   const run = await LoadedRun.load(join(dir, name), backbone);
   try {
-    const predictions = run.predict(dev.map((e) => ({ text: e.text, textB: e.textB! })));
+    const predictions = await run.predict(dev.map((e) => ({ text: e.text, textB: e.textB! })));
     const service = predictions.filter((p, i) => p.labelIndex === dev[i]!.label).length / dev.length;
     const maxDiff = Math.max(...predictions.flatMap((p, i) => p.probabilities.map((q, c) => Math.abs(q - expected[i]![c]!))));
     return { tuner: r.metrics.devScore, service, maxDiff };

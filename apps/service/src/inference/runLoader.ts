@@ -81,11 +81,14 @@ export class LoadedRun {
     return this.#model.method.promptPositions;
   }
 
-  /** Classifies texts, `batchSize` at a time, through the run's own model and input encoding. */
-  predict(inputs: readonly PredictInput[], batchSize = 32): Prediction[] {
+  /**
+   * Classifies texts, `batchSize` at a time, through the run's own model and input encoding (the
+   * frozen encoder's passes on the backbone's inference engine when it has one).
+   */
+  async predict(inputs: readonly PredictInput[], batchSize = 32): Promise<Prediction[]> {
     if (this.#disposed) throw new PandaError('INTERNAL', 'this run was unloaded');
     const set = this.#model.encode(inputs.map((x, i) => ({ id: String(i), text: x.text, ...(x.textB !== undefined ? { textB: x.textB } : {}), label: 0 })));
-    const logits = this.#model.setLogits(set, batchSize); // [N, C]
+    const logits = await this.#model.setLogits(set, batchSize); // [N, C]
     const probs = tf.tidy(() => tf.softmax(logits)); // [N, C]
     const values = probs.dataSync() as Float32Array;
     tf.dispose([logits, probs]);

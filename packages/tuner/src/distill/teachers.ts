@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
 import type { EncodedSet } from '../data/batches.js';
-import { orderedBatches } from '../data/batches.js';
 import { methodByName } from '../methods/registry.js';
 import { AdaptedModel } from '../model/adaptedModel.js';
 import { FixedHead } from '../model/head.js';
@@ -51,17 +50,16 @@ function buildTeacher(spec: TeacherSpec, student: AdaptedModel, dropoutOn: boole
 }
 
 /**
- * Deterministic teachers' logits for every training example, computed once: one [N, C] per teacher
- * in training-set order; the caller owns them.
+ * Deterministic teachers' logits for every training example, computed once (on the backbone's
+ * inference engine when it has one): one [N, C] per teacher in training-set order; the caller owns them.
  */
-export function cacheTeacherLogits(teachers: readonly Teacher[], student: AdaptedModel, train: EncodedSet, batchSize: number): tf.Tensor2D[] {
-  return teachers.map((t) => {
-    const parts: tf.Tensor2D[] = [];
-    for (const rows of orderedBatches(train.ids.map((r) => r.length), batchSize, false)) {
-      parts.push(tf.tidy(() => t.logits(student.pad(train, rows), []))); // [b, C]
-    }
-    const all = tf.concat(parts, 0) as tf.Tensor2D; // [N, C]
-    tf.dispose(parts);
-    return all;
-  });
+export async function cacheTeacherLogits(teachers: readonly Teacher[], train: EncodedSet, batchSize: number): Promise<tf.Tensor2D[]> {
+  const out: tf.Tensor2D[] = [];
+  try {
+    for (const t of teachers) out.push(await t.model.setLogits(train, batchSize)); // [N, C]
+  } catch (err) {
+    tf.dispose(out);
+    throw err;
+  }
+  return out;
 }

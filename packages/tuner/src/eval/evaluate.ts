@@ -47,9 +47,12 @@ export function scoreFeatures(head: Head, features: tf.Tensor2D, labels: readonl
   return { metric: m.name, score: m.name === 'accuracy' && acc !== undefined ? acc : m.score(predictions, labels, groups), ...(acc !== undefined ? { accuracy: acc } : {}), predictions };
 }
 
-/** Score of an adapted model on an encoded set (its inference injection; see {@link scoreFeatures}). */
-export function evaluateSet(model: AdaptedModel, set: EncodedSet, batchSize: number, objective: Objective = 'classification', metric?: SelectionMetric, groups?: readonly string[]): SetScore {
-  const features = model.setFeatures(set, batchSize);
+/**
+ * Score of an adapted model on an encoded set (its inference injection, on the backbone's
+ * inference engine when it has one; see {@link scoreFeatures}).
+ */
+export async function evaluateSet(model: AdaptedModel, set: EncodedSet, batchSize: number, objective: Objective = 'classification', metric?: SelectionMetric, groups?: readonly string[]): Promise<SetScore> {
+  const features = await model.setFeatures(set, batchSize);
   try {
     return scoreFeatures(model.head, features, set.labels, objective, metric, groups);
   } finally {

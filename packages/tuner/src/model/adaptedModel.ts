@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
-import type { Backbone, EncoderInput } from '@panda/backbones';
+import type { Backbone, EncoderInput, InferenceEngine } from '@panda/backbones';
 import type { Example } from '@panda/datasets';
 import { encodeExamples, orderedBatches, padBatch, secondTower, type EncodedSet } from '../data/batches.js';
 import type { Injection, MethodInstance } from '../methods/method.js';
@@ -103,14 +103,35 @@ export class AdaptedModel {
 
   /**
    * Sentence embeddings of one tower of a whole set ([N, hidden] in the set's order), batched by
-   * length; the caller owns the result.
+   * length. Batches run on the backbone's inference engine (ONNX Runtime) when one is given and
+   * takes them — the frozen encoder's inputs — and on the encoder otherwise. The caller owns the result.
    */
-  embedSet(set: EncodedSet, injection: Injection, batchSize: number): tf.Tensor2D {
+  async embedSet(set: EncodedSet, injection: Injection, batchSize: number, engine?: InferenceEngine): Promise<tf.Tensor2D> {
     const parts: tf.Tensor2D[] = [];
     const order: number[] = [];
-    for (const rows of orderedBatches(set.ids.map((r) => r.length), batchSize)) {
-      parts.push(tf.tidy(() => this.embed(padBatch(set, rows, this.backbone.tokenizer.padId), injection))); // [b, hidden]
-      order.push(...rows);
+    const fast = engine && injection.encoder === this.backbone.encoder ? engine : undefined;
+    try {
+      for (const rows of orderedBatches(set.ids.map((r) => r.length), batchSize)) {
+        const batch = padBatch(set, rows, this.backbone.tokenizer.padId);
+        try {
+          const mark = fast ? tensorMark() : 0;
+          const input = fast ? (tf.tidy(() => this.encoderInput(batch, injection) as unknown as tf.TensorContainerObject) as unknown as EncoderInput) : undefined;
+          if (fast && input && fast.accepts(input)) {
+            const out = await fast.forward(input);
+            out.pooled.dispose();
+            parts.push(out.embedding); // [b, hidden]
+          } else {
+            parts.push(tf.tidy(() => this.embed(batch, injection))); // [b, hidden]
+          }
+          if (input) disposeCreated(input, mark);
+        } finally {
+          tf.dispose([batch.ids, batch.mask, ...(batch.soft ? [batch.soft] : []), ...(batch.typeIds ? [batch.typeIds] : [])]);
+        }
+        order.push(...rows);
+      }
+    } catch (err) {
+      tf.dispose(parts);
+      throw err;
     }
     return tf.tidy(() => {
       const sorted = tf.concat(parts, 0); // [N, hidden] in batch order
@@ -123,28 +144,32 @@ export class AdaptedModel {
 
   /**
    * The features of every example of a set, [N, F] in the set's order (each tower batched by its
-   * own lengths), with the inference injection unless one is given. The caller owns the result.
+   * own lengths), with the inference injection unless one is given. Forward passes of the frozen
+   * encoder run on the backbone's inference engine when it has one (`fast: false`: never). The
+   * caller owns the result.
    */
-  setFeatures(set: EncodedSet, batchSize: number, injection?: Injection): tf.Tensor2D {
-    const own = injection ?? this.method.inference();
+  async setFeatures(set: EncodedSet, batchSize: number, options: { injection?: Injection; fast?: boolean } = {}): Promise<tf.Tensor2D> {
+    const own = options.injection ?? this.method.inference();
+    const engine = options.fast === false ? undefined : await this.backbone.inference?.();
     try {
-      const u = this.embedSet(set, own, batchSize); // [N, hidden]
+      const u = await this.embedSet(set, own, batchSize, engine); // [N, hidden]
       const second = secondTower(set);
       if (!second) return u;
-      const v = this.embedSet(second, own, batchSize); // [N, hidden]
+      let v: tf.Tensor2D | undefined;
       try {
+        v = await this.embedSet(second, own, batchSize, engine); // [N, hidden]
         return pairFeatures(u, v); // [N, 4·hidden]
       } finally {
-        tf.dispose([u, v]);
+        tf.dispose([u, ...(v ? [v] : [])]);
       }
     } finally {
-      if (!injection) own.dispose();
+      if (!options.injection) own.dispose();
     }
   }
 
   /** Logits of every example of a set: [N, C]; the caller owns them. */
-  setLogits(set: EncodedSet, batchSize: number): tf.Tensor2D {
-    const features = this.setFeatures(set, batchSize);
+  async setLogits(set: EncodedSet, batchSize: number, options: { fast?: boolean } = {}): Promise<tf.Tensor2D> {
+    const features = await this.setFeatures(set, batchSize, options);
     try {
       this.#checkWidth(features.shape[1]);
       return tf.tidy(() => this.head.apply(features));
@@ -172,4 +197,21 @@ export class AdaptedModel {
  */
 export function pairFeatures(u: tf.Tensor2D, v: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.concat([u, v, tf.abs(tf.sub(u, v)), tf.mul(u, v)], 1) as tf.Tensor2D); // [B, 4H]
+}
+
+/** The id the next tensor will exceed: tensors made after this call have larger ids. */
+function tensorMark(): number {
+  const probe = tf.scalar(0);
+  const id = probe.id;
+  probe.dispose();
+  return id;
+}
+
+/**
+ * Frees what `encoderInput` made for one batch after `mark` (an injection may build a table per
+ * batch); the batch's own tensors and the method's parameters are older and stay.
+ */
+function disposeCreated(input: EncoderInput, mark: number): void {
+  const fields = [input.prompt, input.prefix, input.prefixMask, input.soft?.rows, input.soft?.index];
+  tf.dispose(fields.filter((t): t is NonNullable<typeof t> => t !== undefined && t.id > mark && !(t instanceof tf.Variable)));
 }

@@ -9,7 +9,7 @@ import { isBetter } from '../eval/selection.js';
 /** The loop's hooks into the run: how to score dev, and where to save a checkpoint. */
 export interface LoopHooks {
   /** The dev score of the current parameters (the selection metric's), and their accuracy (classification). */
-  devScore(): { score: number; accuracy?: number };
+  devScore(): Promise<{ score: number; accuracy?: number }>;
   /** False when a lower dev score is better (a loss-like metric); default true. */
   higherIsBetter?: boolean;
   /** Saves the state (when the run has a checkpoint folder); the loop continues at the given batch. */
@@ -63,13 +63,13 @@ export async function trainLoop(ctx: StepContext, state: TrainState, rng: Rng, h
       state.lossSum += loss;
       state.lossCount++;
       hooks.onProgress({ type: 'step', phase: 'train', step: state.step, total: totalSteps, loss, stepsPerSecond: (state.step - resumedFrom) / (state.trainMs / 1000) });
-      if (config.evalEverySteps && state.step % config.evalEverySteps === 0 && evaluated(epoch)) {
+      if (config.evalEverySteps && state.step % config.evalEverySteps === 0 && (await evaluated(epoch))) {
         await save({ epoch, batchInEpoch: b + 1 });
         return true;
       }
       if (hooks.checkpointEvery && state.step % hooks.checkpointEvery === 0) await save({ epoch, batchInEpoch: b + 1 });
     }
-    if (!config.evalEverySteps && evaluated(epoch)) {
+    if (!config.evalEverySteps && (await evaluated(epoch))) {
       await save({ epoch: epoch + 1, batchInEpoch: 0 });
       return epoch < config.epochs;
     }
@@ -82,8 +82,8 @@ export async function trainLoop(ctx: StepContext, state: TrainState, rng: Rng, h
  * Scores dev, records the point, keeps a copy of the parameters when the score improved.
  * @returns true when early stopping says to stop.
  */
-export function evaluate(ctx: StepContext, state: TrainState, epoch: number, hooks: Pick<LoopHooks, 'devScore' | 'onProgress' | 'higherIsBetter'>): boolean {
-  const { score: devScore, accuracy: devAccuracy } = hooks.devScore();
+export async function evaluate(ctx: StepContext, state: TrainState, epoch: number, hooks: Pick<LoopHooks, 'devScore' | 'onProgress' | 'higherIsBetter'>): Promise<boolean> {
+  const { score: devScore, accuracy: devAccuracy } = await hooks.devScore();
   const point = { step: state.step, epoch, devScore, trainLoss: state.lossCount ? state.lossSum / state.lossCount : null };
   state.history.push(point);
   state.lossSum = 0;

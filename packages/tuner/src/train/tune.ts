@@ -163,9 +163,9 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const distillConfig = options.distill ? distillConfigSchema.parse(options.distill.config ?? {}) : undefined;
     if (options.distill) teachers.push(...buildTeachers(options.distill.teachers, model, distillConfig!.teacherDropout));
     const distillInfo = distillConfig ? { config: distillConfig, teachers: teachers.map((t, i) => ({ name: t.name, beta: t.beta, digest: tensorDigest(options.distill!.teachers[i]!.weights) })), cachedTeacherLogits: distillConfig.cacheTeacherLogits && teachers.every((t) => t.deterministic) } : undefined;
-    const teacherCache = distillInfo?.cachedTeacherLogits ? cacheTeacherLogits(teachers, model, sets.train, config.evalBatchSize) : [];
+    const teacherCache = distillInfo?.cachedTeacherLogits ? await cacheTeacherLogits(teachers, sets.train, config.evalBatchSize) : [];
     held.push(...teacherCache);
-    const cached = model.method.frozenFeatures ? { train: model.setFeatures(sets.train, config.evalBatchSize), dev: model.setFeatures(sets.dev, config.evalBatchSize) } : undefined;
+    const cached = model.method.frozenFeatures ? { train: await model.setFeatures(sets.train, config.evalBatchSize), dev: await model.setFeatures(sets.dev, config.evalBatchSize) } : undefined;
     if (cached) held.push(cached.train, cached.dev);
     const ctx: StepContext = { model, config, objective: plan.objective, train: sets.train, params, optimizer, ...(cached ? { cachedFeatures: cached.train } : {}), teachers, teacherCache, ...(distillConfig ? { distill: distillConfig } : {}), dropoutRng: rng.fork('prefix-dropout') };
     const runFingerprint = fingerprint({ ...fingerprintBase(config, plan, backbone, data, sets), ...(initInfo ? { init: initInfo } : {}), ...(distillInfo ? { distill: { config: distillInfo.config, teachers: distillInfo.teachers } } : {}) });
@@ -174,7 +174,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const resumedFrom = state.step;
     const selection = selectionMetric(options.metric, plan.objective, data.labels.length || 1);
     const devGroups = picked.dev.map((e) => e.group ?? e.id);
-    const devScore = () => (cached ? scoreFeatures(model.head, cached.dev, sets.dev.labels, plan.objective, selection, devGroups) : evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, devGroups));
+    const devScore = async () => (cached ? scoreFeatures(model.head, cached.dev, sets.dev.labels, plan.objective, selection, devGroups) : evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, devGroups));
     const totalSteps = Math.ceil(sets.train.ids.length / config.batchSize) * config.epochs;
     onProgress({ type: 'start', phase: 'train', total: totalSteps, message: `${config.method}: ${sets.train.ids.length} train / ${sets.dev.ids.length} dev examples, ${totalSteps} steps` });
     const s = state;
@@ -190,9 +190,9 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress,
     });
-    if (!s.best) evaluate(ctx, s, 0, { devScore, higherIsBetter: selection.higherIsBetter, onProgress });
+    if (!s.best) await evaluate(ctx, s, 0, { devScore, higherIsBetter: selection.higherIsBetter, onProgress });
     const groups = { dev: devGroups, ...(data.test ? { test: data.test.map((e) => e.group ?? e.id) } : {}) };
-    return finish({ config, backbone, model, plan, sets, groups, selection, state: s, params, resumedFrom, stoppedEarly, initInfo, distillInfo, onProgress });
+    return await finish({ config, backbone, model, plan, sets, groups, selection, state: s, params, resumedFrom, stoppedEarly, initInfo, distillInfo, onProgress });
   } catch (err) {
     if (state?.best) tf.dispose(state.best.weights);
     throw err;
@@ -259,7 +259,7 @@ function fingerprintBase(config: TuneConfig, plan: RunPlan, backbone: Backbone, 
 const METHOD_OPTIONS = new Set(['prefixInit', 'prefixDropout', 'prefixProjection', 'prefixHidden', 'modelLr']);
 
 /** Restores the best weights, scores the test set, and gathers the result (the caller then frees the model). */
-function finish(run: {
+async function finish(run: {
   config: TuneConfig;
   backbone: Backbone;
   model: AdaptedModel;
@@ -274,14 +274,14 @@ function finish(run: {
   initInfo: TuneResult['init'];
   distillInfo: TuneResult['distill'];
   onProgress: ProgressListener;
-}): TuneResult {
+}): Promise<TuneResult> {
   const { config, backbone, model, plan, sets, state, params, selection } = run;
   const chosen = state.best!;
   for (const p of params) p.variable.assign(chosen.weights[p.key]!);
-  const test = sets.test ? evaluateSet(model, sets.test, config.evalBatchSize, plan.objective, selection, run.groups.test) : undefined;
+  const test = sets.test ? await evaluateSet(model, sets.test, config.evalBatchSize, plan.objective, selection, run.groups.test) : undefined;
   const testScore = test?.score;
   // Accuracy beside another selection metric: the chosen weights' dev accuracy needs one more pass.
-  const devAccuracy = plan.objective === 'regression' ? undefined : selection.name === 'accuracy' ? chosen.acc : evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, run.groups.dev).accuracy;
+  const devAccuracy = plan.objective === 'regression' ? undefined : selection.name === 'accuracy' ? chosen.acc : (await evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, run.groups.dev)).accuracy;
   const weights = { ...chosen.weights, ...(model.method.derivedWeights?.() ?? {}) };
   const regression = plan.objective === 'regression';
   const adapter = model.method.adapterInfo();
