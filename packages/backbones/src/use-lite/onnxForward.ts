@@ -31,7 +31,7 @@ export class UseLiteOnnxForward implements InferenceEngine {
 
   private constructor(
     private readonly encoder: UseLiteEncoder,
-    private readonly threads: number,
+    private readonly threads: number | undefined,
     private readonly cacheKey?: string,
   ) {}
 
@@ -42,7 +42,7 @@ export class UseLiteOnnxForward implements InferenceEngine {
    */
   static async create(encoder: UseLiteEncoder, options: { threads?: number; cacheKey?: string } = {}): Promise<UseLiteOnnxForward | undefined> {
     if (!(await loadOnnxRuntime())) return undefined;
-    return new UseLiteOnnxForward(encoder, options.threads ?? 1, options.cacheKey);
+    return new UseLiteOnnxForward(encoder, options.threads, options.cacheKey);
   }
 
   /** Inputs without soft tokens, per-example prefixes or a prefix mask (training's) run here. */
@@ -85,7 +85,7 @@ export class UseLiteOnnxForward implements InferenceEngine {
     if (!s) {
       const generate = () => this.encoder.onnxModel(variant);
       const model = this.cacheKey ? cachedModel(`use-lite-${GRAPH_VERSION}-${this.cacheKey}-${key.replace('/', '-')}`, generate) : Promise.resolve(generate());
-      s = model.then((m) => OnnxSession.create(m, { threads: this.threads }));
+      s = model.then((m) => OnnxSession.create(m, this.threads ? { threads: this.threads } : {}));
       this.#sessions.set(key, s);
     }
     return s;

@@ -17,7 +17,7 @@ export class HfOnnxForward implements InferenceEngine {
 
   private constructor(
     private readonly encoder: HfEncoder,
-    private readonly threads: number,
+    private readonly threads: number | undefined,
     private readonly cacheKey?: string,
   ) {}
 
@@ -28,7 +28,7 @@ export class HfOnnxForward implements InferenceEngine {
    */
   static async create(encoder: HfEncoder, options: { threads?: number; cacheKey?: string } = {}): Promise<HfOnnxForward | undefined> {
     if (!(await loadOnnxRuntime())) return undefined;
-    return new HfOnnxForward(encoder, options.threads ?? 1, options.cacheKey);
+    return new HfOnnxForward(encoder, options.threads, options.cacheKey);
   }
 
   /** Inputs without soft tokens, per-example prefixes or a prefix mask (training's) run here. */
@@ -62,7 +62,7 @@ export class HfOnnxForward implements InferenceEngine {
     if (!s) {
       const generate = () => this.encoder.onnxModel({ prefix });
       const model = this.cacheKey ? cachedModel(`hf-${GRAPH_VERSION}-${this.cacheKey}-${prefix ? 'prefix' : 'plain'}`, generate) : Promise.resolve(generate());
-      s = model.then((m) => OnnxSession.create(m, { threads: this.threads }));
+      s = model.then((m) => OnnxSession.create(m, this.threads ? { threads: this.threads } : {}));
       this.#sessions.set(key, s);
     }
     return s;

@@ -31,14 +31,14 @@ export class OnnxSession {
 
   /**
    * @param model the serialised model, or the path of its file
-   * @param threads intra-op threads (default 1: panda runs one process per core in pools)
+   * @param threads intra-op threads (default $PANDA_ONNX_THREADS, else 1: panda runs one process per core in pools)
    * @throws `BACKEND_UNAVAILABLE` when onnxruntime-node does not load; `INTERNAL` when the model is refused
    */
   static async create(model: Uint8Array | string, options: { threads?: number } = {}): Promise<OnnxSession> {
     const ort = await loadOnnxRuntime();
     if (!ort) throw new PandaError('BACKEND_UNAVAILABLE', 'onnxruntime-node is not installed or does not load here');
     try {
-      const session = await ort.InferenceSession.create(model as Uint8Array, { executionProviders: ['cpu'], intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      const session = await ort.InferenceSession.create(model as Uint8Array, { executionProviders: ['cpu'], intraOpNumThreads: options.threads ?? (Number(process.env.PANDA_ONNX_THREADS) || 1), interOpNumThreads: 1, graphOptimizationLevel: 'all' });
       return new OnnxSession(ort, session);
     } catch (err) {
       throw new PandaError('INTERNAL', `onnxruntime refused a generated model: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
