@@ -94,3 +94,22 @@ describe('the bank database file', () => {
     again.close();
   });
 });
+
+describe('leftovers of a crashed creation', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => (tmp = tempDir()));
+  afterEach(() => tmp.cleanup());
+
+  it('are removed on open when their process is gone; a live creation is left alone', () => {
+    const dir = join(tmp.dir, 'bank');
+    mkdirSync(dir, { recursive: true });
+    // pid 2^22 + 1 is above Linux's pid_max default: no such process.
+    const dead = join(dir, `bank.sqlite.new-${2 ** 22 + 1}-abcd1234`);
+    const live = join(dir, `bank.sqlite.new-${process.pid}-ffff0000`);
+    for (const f of [dead, `${dead}-wal`, live]) writeFileSync(f, 'x');
+    PromptBank.open(dir).close();
+    expect(() => statSync(dead)).toThrow();
+    expect(() => statSync(`${dead}-wal`)).toThrow();
+    expect(statSync(live).isFile()).toBe(true);
+  });
+});

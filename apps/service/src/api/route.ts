@@ -118,6 +118,7 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unk
 const COMMON_ERRORS: Record<number, string> = {
   400: 'invalid request (bad JSON, wrong types, unknown fields)',
   401: 'missing or wrong access token (when the service has one)',
+  403: 'HOST_FORBIDDEN: the Host header is not this service (DNS rebinding), or ORIGIN_FORBIDDEN: a state-changing request from another origin (see allowedHosts, allowedOrigins)',
   500: 'internal error',
 };
 

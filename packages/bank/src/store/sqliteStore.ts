@@ -1,4 +1,5 @@
-import { existsSync, linkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { PandaError } from '@panda/core';
@@ -126,6 +127,7 @@ export class SqliteStore {
    * an empty file is never a bank being created but a damaged (truncated) one.
    */
   static open(file: string, busyTimeoutMs: number): SqliteStore {
+    removeStaleCreations(file);
     if (!existsSync(file)) SqliteStore.#createAtomically(file, busyTimeoutMs);
     if (existsSync(file) && statSync(file).size === 0) {
       throw new PandaError('BANK_CORRUPT', `bank database ${file} is an empty (0-byte) file: it was truncated or damaged, not created by @panda/bank; restore it from a backup, or delete it to start an empty bank`, {
@@ -408,3 +410,35 @@ function prepare(db: Database.Database) {
   };
 }
 
+/**
+ * Removes what a creation that crashed left beside `file` (`<file>.new-<pid>-<hex>` and its WAL
+ * files) when that process is gone; a creation still running in a live process is left alone.
+ */
+export function removeStaleCreations(file: string): string[] {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.new-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
