@@ -45,8 +45,15 @@ try {
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else {
     const code = isPandaError(err) ? err.code : 'INTERNAL';
-    process.stderr.write(`panda: error ${code}: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (!isPandaError(err) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = exitCodeFor(err);
+    const exitCode = exitCodeFor(err);
+    const message = err instanceof Error ? err.message : String(err);
+    if (process.argv.includes('--json')) {
+      // Scripts asked for JSON: the error is one JSON object on stderr too.
+      process.stderr.write(JSON.stringify({ error: { code, message, exitCode, ...(isPandaError(err) && Object.keys(err.details).length ? { details: err.details } : {}) } }) + '\n');
+    } else {
+      process.stderr.write(`panda: error ${code}: ${message}\n`);
+      if (!isPandaError(err) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    }
+    process.exitCode = exitCode;
   }
 }

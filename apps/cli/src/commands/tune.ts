@@ -5,6 +5,7 @@ import { fileTask, getTask, taskNames, type TaskDefinition } from '@panda/datase
 import { tuneConfigSchema, tuneTask, type TuneConfig, type TuneTaskResult } from '@panda/tuner';
 import { progressPrinter } from '../ui/progress.js';
 import { printResult } from '../ui/report.js';
+import { linearProbeBaseline } from './baseline.js';
 import { addSchemaOptions, parseOptions, schemaOptions, typedValues, type SchemaOption } from '../config/schemaOptions.js';
 import { readConfigFile, splitConfig } from '../config/configFile.js';
 import { RUN_FLAG_NAMES, RUN_PATH_KEYS, TUNE_FLAG_NAMES, runOptionsSchema, type RunOptions } from '../config/runOptions.js';
@@ -76,7 +77,12 @@ export async function runTune(task: TaskDefinition, config: TuneConfig, run: Run
       onProgress: progress.listener,
       signal: controller.signal,
     });
-    printResult(result, json);
+    let baseline;
+    if (run.baseline && config.method !== 'linear-probe') {
+      if (!json) process.stderr.write('baseline: a linear probe on the frozen encoder, same rows (--no-baseline skips it)\n');
+      baseline = await linearProbeBaseline(task, config, run);
+    }
+    printResult(result, json, baseline);
     return result;
   } finally {
     progress.stop();

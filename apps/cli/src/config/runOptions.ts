@@ -31,6 +31,7 @@ export const runOptionsSchema = z
     checkpointEvery: z.number().int().positive().optional().describe('save a checkpoint every N steps as well as at every epoch end in <out>/checkpoint; rerunning the same command resumes from it'),
     checkpoint: z.boolean().default(true).describe('with --out, a checkpoint at every epoch end in <out>/checkpoint, so a killed run keeps its best epoch and rerunning resumes; --no-checkpoint: none'),
     log: z.string().min(1).optional().describe('append every progress event to this JSON-lines file'),
+    baseline: z.boolean().default(true).describe('also train the cheap baseline on the same rows, a linear probe on the frozen encoder, and say by how much the run beats or trails it; --no-baseline: do not'),
   })
   .strict();
 
@@ -57,6 +58,7 @@ export const RUN_FLAG_NAMES = {
   backend: '--backend <name>',
   checkpointEvery: '--checkpoint-every <steps>',
   log: '--log <file>',
+  baseline: '--no-baseline',
 } as const;
 
 /** The tuning config's flags that predate the schema-generated ones keep their names. */

@@ -46,8 +46,8 @@ export function schemaOptions(schema: z.ZodObject, options: { names?: FlagNames;
     const shown = prop.default === undefined || typeof prop.default === 'boolean' ? '' : ` (default: ${Array.isArray(prop.default) ? prop.default.join(',') : String(prop.default)})`;
     const option = new Option(flags, `${prop.description ?? key}${shown}`);
     if (prop.enum) option.choices(prop.enum.map(String));
-    else if (type === 'integer') option.argParser(integer);
-    else if (type === 'number') option.argParser(number);
+    else if (type === 'integer') option.argParser((v: string) => integer(v, option.long ?? key));
+    else if (type === 'number') option.argParser((v: string) => number(v, option.long ?? key));
     else if (type === 'array') option.argParser((v: string) => v.split(',').map((s) => s.trim()).filter(Boolean));
     out.push({ key, option });
   }
@@ -73,15 +73,15 @@ export function typedValues(cmd: Command, generated: readonly SchemaOption[]): R
   return out;
 }
 
-function integer(v: string): number {
+function integer(v: string, flag: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new PandaError('CONFIG_INVALID', `expected an integer, got '${v}'`);
+  if (!Number.isInteger(n)) throw new PandaError('CONFIG_INVALID', `${flag}: expected an integer, got '${v}'`, { details: { flag, value: v } });
   return n;
 }
 
-function number(v: string): number {
+function number(v: string, flag: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new PandaError('CONFIG_INVALID', `expected a number, got '${v}'`);
+  if (!Number.isFinite(n)) throw new PandaError('CONFIG_INVALID', `${flag}: expected a number, got '${v}'`, { details: { flag, value: v } });
   return n;
 }
 

@@ -26,6 +26,9 @@ function jsonPrinter(stream: NodeJS.WriteStream): { listener: ProgressListener; 
 
 function humanPrinter(stream: NodeJS.WriteStream): { listener: ProgressListener; stop(): void } {
   let bar: cliProgress.SingleBar | undefined;
+  // The bar's fields: a restarted bar (after an evaluation line) needs them again, or cli-progress
+  // prints the placeholders ({phase}, {loss}) themselves.
+  let payload: { phase: string; loss: string; sps: string } = { phase: '', loss: '-', sps: '-' };
   let lastPct = -1;
   const listener: ProgressListener = (e) => {
     switch (e.type) {
@@ -36,13 +39,15 @@ function humanPrinter(stream: NodeJS.WriteStream): { listener: ProgressListener;
             { stream, format: '{phase} [{bar}] {value}/{total} steps | loss {loss} | {sps} steps/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 },
             cliProgress.Presets.shades_classic,
           );
-          bar.start(e.total, 0, { phase: e.phase, loss: '-', sps: '-' });
+          payload = { phase: e.phase, loss: '-', sps: '-' };
+          bar.start(e.total, 0, payload);
         }
         lastPct = -1;
         break;
       case 'step':
         if (bar) {
-          bar.update(e.step, { loss: e.loss?.toFixed(4) ?? '-', sps: e.stepsPerSecond?.toFixed(2) ?? '-' });
+          payload = { ...payload, loss: e.loss?.toFixed(4) ?? '-', sps: e.stepsPerSecond?.toFixed(2) ?? '-' };
+          bar.update(e.step, payload);
         } else {
           const pct = Math.floor((10 * e.step) / e.total);
           if (pct !== lastPct) {
@@ -61,7 +66,7 @@ function humanPrinter(stream: NodeJS.WriteStream): { listener: ProgressListener;
         stream.write(`epoch ${e.epoch}: ${text}\n`);
         if (bar) {
           const b = bar as unknown as { value: number; total: number };
-          bar.start(b.total, b.value);
+          bar.start(b.total, b.value, payload);
         }
         break;
       }

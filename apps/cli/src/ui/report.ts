@@ -1,13 +1,14 @@
 import type { TuneTaskResult } from '@panda/tuner';
+import { baselineLine, type Baseline } from '../commands/baseline.js';
 
 const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(2)} %`);
 const num = (x: number | undefined) => (x === undefined ? '-' : Number.isNaN(x) ? 'undefined (constant predictions)' : x.toFixed(4));
 
 /** The result of a tuning run: a short table for people, or one JSON object for scripts. */
-export function printResult(result: TuneTaskResult, json: boolean): void {
+export function printResult(result: TuneTaskResult, json: boolean, baseline?: Baseline): void {
   if (json) {
     const { trainIds: _ids, ...rest } = result;
-    process.stdout.write(JSON.stringify(rest) + '\n');
+    process.stdout.write(JSON.stringify({ ...rest, ...(baseline ? { baseline } : {}) }) + '\n');
     return;
   }
   const lines = [
@@ -23,6 +24,7 @@ export function printResult(result: TuneTaskResult, json: boolean): void {
         ]),
     ...(result.config.template !== undefined ? [`template        ${result.config.template}`] : []),
     `training        ${result.steps} steps in ${result.trainSeconds.toFixed(1)} s (${result.stepsPerSecond.toFixed(2)} steps/s)`,
+    ...(baseline ? [baselineLine(result, baseline)] : []),
     ...(result.files.length ? [`saved           ${result.files.join(', ')}`] : []),
   ];
   process.stdout.write(lines.join('\n') + '\n');
