@@ -90,7 +90,8 @@ describe('the service data directory is locked to one live service', () => {
     const second = await serve(dir);
     expect(second.url).toBeUndefined();
     expect(second.code).not.toBe(0);
-    expect(second.stderr).toContain('error DIR_LOCKED');
+    // `panda serve --json` reports errors as one JSON object on stderr
+    expect(second.stderr).toContain('"code":"DIR_LOCKED"');
     expect(second.stderr).toContain(`pid ${first.child.pid}`);
     expect(second.stderr).not.toContain('marked 1 job(s) interrupted');
     expect((await api.get(`/api/jobs/${job.id}`)).body.status).toBe('running');
@@ -100,7 +101,7 @@ describe('the service data directory is locked to one live service', () => {
     const clash = await serve(other, port);
     expect(clash.url).toBeUndefined();
     expect(clash.code).not.toBe(0);
-    expect(clash.stderr).toContain('error CONFIG_INVALID');
+    expect(clash.stderr).toContain('"code":"CONFIG_INVALID"');
     expect(clash.stderr).toContain(`port ${port}`);
     expect(clash.stderr).not.toMatch(/^\s+at /m); // a message, not a stack
     expect(existsSync(join(other, 'service.lock'))).toBe(false);

@@ -10,6 +10,12 @@ import type { TuneJob } from './tuneJob.js';
 
 const backbones = new Map<string, Promise<Backbone>>();
 
+// This module is the worker process's entry point. A worker whose parent is gone (killed, or the
+// IPC channel closed) leaves at once rather than finishing (and saving) a run nobody will record
+// into a folder that the parent's next attempt (a resumed grid) may already be training into.
+// What the run checkpointed stays on disk, and the next attempt resumes from it.
+process.once('disconnect', () => process.exit(1));
+
 function backboneFor(spec: string): Promise<Backbone> {
   let b = backbones.get(spec);
   if (!b) {
