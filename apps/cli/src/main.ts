@@ -11,6 +11,15 @@ import { gridCommand } from './commands/grid.js';
 import { templatesCommand } from './commands/templates.js';
 import { EXIT, exitCodeFor } from './exitCodes.js';
 import { loadCliPlugins, PLUGINS_ENV } from './plugins.js';
+import { addExamples } from './ui/examples.js';
+
+// `panda … | head`: a reader that has seen enough closes the pipe; stop quietly, not with a stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
 
 const program = new Command('panda')
   .description('prompt tuning, prompt transfer and distillation on frozen pretrained encoders')
@@ -37,6 +46,7 @@ const exitOverride = (cmd: Command): void => {
   cmd.commands.forEach(exitOverride);
 };
 exitOverride(program);
+addExamples(program);
 
 try {
   await program.parseAsync(process.argv);

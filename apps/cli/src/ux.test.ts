@@ -43,6 +43,14 @@ describe('the command line a researcher lives in', () => {
     expect(out).not.toMatch(/\{(phase|loss|sps)\}/);
   });
 
+  it('every command’s --help ends with examples', () => {
+    for (const cmd of ['demo', 'tune', 'eval', 'predict', 'transfer', 'grid', 'bank', 'templates', 'serve']) {
+      const r = panda(cmd, '--help');
+      expect(r.status, cmd).toBe(0);
+      expect(r.stdout, cmd).toMatch(new RegExp(`Examples:\\n  panda ${cmd === 'transfer' ? 'bank' : cmd}`));
+    }
+  });
+
   it('a bad number names its flag', () => {
     const r = panda('tune', '--epochs', 'zero');
     expect(r.status).toBe(2);
