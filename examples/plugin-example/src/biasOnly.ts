@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
 import type { TrainableSentenceEncoder } from '@panda/backbones';
-import { fixedInjection, type MethodInstance, type ParamGroup, type TuningMethod } from '@panda/tuner';
+import { fixedInjection, tunedCopy, type MethodInstance, type ParamGroup, type TuningMethod } from '@panda/tuner';
 
 /** A bias: a vector that shifts (not a layer-norm scale, not a fixed buffer such as timescales). */
 export function isBias(name: string, variable: tf.Variable): boolean {
@@ -26,20 +26,8 @@ export const biasOnly: TuningMethod = {
   create: ({ backbone }) => instance(backbone.encoder.trainableCopy!(), true),
   load({ backbone, weights }) {
     if (!backbone.encoder.trainableCopy) throw new PandaError('CONFIG_INVALID', `bias-only runs need a backbone with trainable copies; ${backbone.id} has none`);
-    const copy = backbone.encoder.trainableCopy();
-    try {
-      for (const [name, variable] of biasesOf(copy)) {
-        const saved = weights[`encoder/${name}`];
-        if (!saved || saved.shape.join() !== variable.shape.join()) {
-          throw new PandaError('SHAPE_MISMATCH', `bias '${name}' is ${saved ? `[${saved.shape}]` : 'missing'} in the run, expected [${variable.shape}]`);
-        }
-        variable.assign(saved);
-      }
-    } catch (err) {
-      copy.dispose();
-      throw err;
-    }
-    return instance(copy, false);
+    // The frozen weights, with the run's biases put in (the tuner checks each one's shape).
+    return instance(tunedCopy(backbone.encoder.trainableCopy(), weights, isBias), false);
   },
 };
 

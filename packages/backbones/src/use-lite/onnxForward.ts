@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
-import { cachedModel, loadOnnxRuntime, OnnxSession } from '@panda/runtime/onnx';
-import type { EncoderInput, InferenceEngine } from '../backbone.js';
+import { GeneratedSessions, loadOnnxRuntime } from '@panda/runtime/onnx';
+import { takesSharedInjections, type EncoderInput, type InferenceEngine } from '../backbone.js';
 import type { UseLiteEncoder } from './encoder.js';
 import type { UseLiteGraphVariant } from './onnxGraph.js';
 
@@ -27,13 +27,14 @@ export interface OnnxForwardInput {
  */
 export class UseLiteOnnxForward implements InferenceEngine {
   readonly name = 'onnxruntime';
-  readonly #sessions = new Map<string, Promise<OnnxSession>>();
+  readonly #sessions: GeneratedSessions;
 
   private constructor(
     private readonly encoder: UseLiteEncoder,
-    private readonly threads: number | undefined,
-    private readonly cacheKey?: string,
-  ) {}
+    options: { threads?: number; cacheKey?: string },
+  ) {
+    this.#sessions = new GeneratedSessions(`use-lite-${GRAPH_VERSION}`, options);
+  }
 
   /**
    * @param options.cacheKey names the generated graphs in the on-disk cache (`cachedModel`): it must
@@ -42,12 +43,12 @@ export class UseLiteOnnxForward implements InferenceEngine {
    */
   static async create(encoder: UseLiteEncoder, options: { threads?: number; cacheKey?: string } = {}): Promise<UseLiteOnnxForward | undefined> {
     if (!(await loadOnnxRuntime())) return undefined;
-    return new UseLiteOnnxForward(encoder, options.threads, options.cacheKey);
+    return new UseLiteOnnxForward(encoder, options);
   }
 
   /** Inputs without soft tokens, per-example prefixes or a prefix mask (training's) run here. */
   accepts(input: EncoderInput): boolean {
-    return !input.soft && !input.prefixMask && (!input.prefix || input.prefix.rank === 2);
+    return takesSharedInjections(input);
   }
 
   /**
@@ -66,7 +67,7 @@ export class UseLiteOnnxForward implements InferenceEngine {
     const ids = t === tIn || tIn === 0 ? idsAll : cropRows(idsAll, b, tIn, t);
     const mask = t === tIn || tIn === 0 ? maskAll : cropRows(maskAll, b, tIn, t);
     const variant: UseLiteGraphVariant = { prompt: m > 0, prefix: (input.prefix?.shape[0] ?? 0) > 0 };
-    const session = await this.session(variant);
+    const session = await this.#sessions.get(`${variant.prompt}-${variant.prefix}`, () => this.encoder.onnxModel(variant));
     const feeds: Record<string, { data: Float32Array | Int32Array; dims: number[] }> = { ids: { data: ids, dims: [b, t] }, mask: { data: mask, dims: [b, t] } };
     if (variant.prompt) feeds.prompt = { data: input.prompt!.dataSync() as Float32Array, dims: [...input.prompt!.shape] };
     if (variant.prefix) feeds.prefix = { data: input.prefix!.dataSync() as Float32Array, dims: [...(input.prefix!.shape as number[])] };
@@ -74,21 +75,8 @@ export class UseLiteOnnxForward implements InferenceEngine {
     return { pooled: tf.tensor2d(out.pooled!.data as Float32Array, [b, 512]), embedding: tf.tensor2d(out.embedding!.data as Float32Array, [b, 512]) };
   }
 
-  async dispose(): Promise<void> {
-    for (const s of this.#sessions.values()) await (await s).dispose();
-    this.#sessions.clear();
-  }
-
-  private session(variant: UseLiteGraphVariant): Promise<OnnxSession> {
-    const key = `${variant.prompt}/${variant.prefix}`;
-    let s = this.#sessions.get(key);
-    if (!s) {
-      const generate = () => this.encoder.onnxModel(variant);
-      const model = this.cacheKey ? cachedModel(`use-lite-${GRAPH_VERSION}-${this.cacheKey}-${key.replace('/', '-')}`, generate) : Promise.resolve(generate());
-      s = model.then((m) => OnnxSession.create(m, this.threads ? { threads: this.threads } : {}));
-      this.#sessions.set(key, s);
-    }
-    return s;
+  dispose(): Promise<void> {
+    return this.#sessions.dispose();
   }
 }
 

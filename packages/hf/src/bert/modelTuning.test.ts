@@ -4,29 +4,15 @@
  * agree with finite differences, a step moves every weight and leaves the frozen encoder untouched
  * without leaking, and `tune()` with method model-tuning lowers the loss.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@panda/runtime';
 import { tune } from '@panda/tuner';
-import { loadHfBackbone, type HfBackbone } from '../load.js';
-import { ARCHS, fixtureDir, loadReference, maxAbsDiff, type Arch } from '../testing/fixtures.js';
+import { loadHfBackbone } from '../load.js';
+import { useTinyModels } from '../testing/tinyModels.js';
+import { ARCHS, fixtureDir, maxAbsDiff, type Arch } from '../testing/fixtures.js';
 import { bertWeightTensors, namedBertWeights } from './weights.js';
 
-const backbones: Partial<Record<Arch, HfBackbone>> = {};
-const refs: Partial<Record<Arch, Awaited<ReturnType<typeof loadReference>>>> = {};
-beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
-  for (const arch of ARCHS) {
-    backbones[arch] = await loadHfBackbone(fixtureDir(arch));
-    refs[arch] = await loadReference(arch);
-  }
-});
-afterAll(() => {
-  for (const arch of ARCHS) {
-    backbones[arch]?.dispose();
-    tf.dispose(refs[arch]?.tensors ?? {});
-  }
-});
+const { backbones, refs } = useTinyModels();
 
 const host = (ts: tf.Tensor[]) => ts.map((t) => Buffer.from(Float32Array.from(t.dataSync() as Float32Array).buffer));
 const batchOf = (arch: Arch) => {

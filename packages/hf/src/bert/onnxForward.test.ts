@@ -5,30 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@panda/runtime';
 import { loadOnnxRuntime } from '@panda/runtime/onnx';
-import { loadHfBackbone, type HfBackbone } from '../load.js';
-import { ARCHS, fixtureDir, loadReference, maxAbsDiff, type Arch } from '../testing/fixtures.js';
+import { useTinyModels } from '../testing/tinyModels.js';
+import { ARCHS, maxAbsDiff, type Arch } from '../testing/fixtures.js';
 import { HfOnnxForward } from './onnxForward.js';
 
 const ort = await loadOnnxRuntime();
-const backbones: Partial<Record<Arch, HfBackbone>> = {};
+const { backbones, refs } = useTinyModels();
 const onnx: Partial<Record<Arch, HfOnnxForward>> = {};
-const refs: Partial<Record<Arch, Awaited<ReturnType<typeof loadReference>>>> = {};
 beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
-  for (const arch of ARCHS) {
-    backbones[arch] = await loadHfBackbone(fixtureDir(arch));
-    refs[arch] = await loadReference(arch);
-    if (ort) onnx[arch] = await HfOnnxForward.create(backbones[arch]!.encoder);
-  }
+  if (ort) for (const arch of ARCHS) onnx[arch] = await HfOnnxForward.create(backbones[arch].encoder);
 });
 afterAll(async () => {
-  for (const arch of ARCHS) {
-    await onnx[arch]?.dispose();
-    backbones[arch]?.dispose();
-    tf.dispose(refs[arch]?.tensors ?? {});
-  }
+  for (const arch of ARCHS) await onnx[arch]?.dispose();
 });
 
 describe.skipIf(!ort).each(ARCHS)('%s forward on onnxruntime', (arch) => {

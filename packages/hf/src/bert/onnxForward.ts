@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cachedModel, loadOnnxRuntime, OnnxSession } from '@panda/runtime/onnx';
-import type { EncoderInput, InferenceEngine } from '@panda/backbones';
+import { GeneratedSessions, loadOnnxRuntime } from '@panda/runtime/onnx';
+import { takesSharedInjections, type EncoderInput, type InferenceEngine } from '@panda/backbones';
 import type { HfEncoder, HfEncoderInput } from './encoder.js';
 
 /** Bump when onnxGraph.ts changes what it generates (the cache keys include it). */
@@ -13,13 +13,14 @@ const GRAPH_VERSION = 1;
  */
 export class HfOnnxForward implements InferenceEngine {
   readonly name = 'onnxruntime';
-  readonly #sessions = new Map<string, Promise<OnnxSession>>();
+  readonly #sessions: GeneratedSessions;
 
   private constructor(
     private readonly encoder: HfEncoder,
-    private readonly threads: number | undefined,
-    private readonly cacheKey?: string,
-  ) {}
+    options: { threads?: number; cacheKey?: string },
+  ) {
+    this.#sessions = new GeneratedSessions(`hf-${GRAPH_VERSION}`, options);
+  }
 
   /**
    * @param options.cacheKey names the generated graphs in the on-disk cache (`cachedModel`): it must
@@ -28,19 +29,19 @@ export class HfOnnxForward implements InferenceEngine {
    */
   static async create(encoder: HfEncoder, options: { threads?: number; cacheKey?: string } = {}): Promise<HfOnnxForward | undefined> {
     if (!(await loadOnnxRuntime())) return undefined;
-    return new HfOnnxForward(encoder, options.threads, options.cacheKey);
+    return new HfOnnxForward(encoder, options);
   }
 
   /** Inputs without soft tokens, per-example prefixes or a prefix mask (training's) run here. */
   accepts(input: EncoderInput): boolean {
-    return !input.soft && !input.prefixMask && (!input.prefix || input.prefix.rank === 2);
+    return takesSharedInjections(input);
   }
 
   /** @returns pooled and embedding, [B, H] each; the caller owns them. */
   async forward(input: HfEncoderInput): Promise<{ pooled: tf.Tensor2D; embedding: tf.Tensor2D }> {
     const f = this.encoder.onnxFeeds(input);
     const { b, s, t, mp } = f.dims;
-    const session = await this.session(mp > 0);
+    const session = await this.#sessions.get(mp > 0 ? 'prefix' : 'plain', () => this.encoder.onnxModel({ prefix: mp > 0 }));
     const h = this.encoder.hidden;
     const out = await session.run({
       x: { data: f.x, dims: [b, s, h] },
@@ -51,20 +52,7 @@ export class HfOnnxForward implements InferenceEngine {
     return { pooled: tf.tensor2d(out.pooled!.data as Float32Array, [b, h]), embedding: tf.tensor2d(out.embedding!.data as Float32Array, [b, h]) };
   }
 
-  async dispose(): Promise<void> {
-    for (const s of this.#sessions.values()) await (await s).dispose();
-    this.#sessions.clear();
-  }
-
-  private session(prefix: boolean): Promise<OnnxSession> {
-    const key = String(prefix);
-    let s = this.#sessions.get(key);
-    if (!s) {
-      const generate = () => this.encoder.onnxModel({ prefix });
-      const model = this.cacheKey ? cachedModel(`hf-${GRAPH_VERSION}-${this.cacheKey}-${prefix ? 'prefix' : 'plain'}`, generate) : Promise.resolve(generate());
-      s = model.then((m) => OnnxSession.create(m, this.threads ? { threads: this.threads } : {}));
-      this.#sessions.set(key, s);
-    }
-    return s;
+  dispose(): Promise<void> {
+    return this.#sessions.dispose();
   }
 }

@@ -4,30 +4,14 @@
  * BertIntermediate's output, recomputed here by hand for layer 0; segment ids reach the embeddings
  * and prompt rows keep segment 0.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@panda/runtime';
-import { loadHfBackbone, type HfBackbone } from '../load.js';
 import type { HfEncoderInput } from './encoder.js';
-import { ARCHS, fixtureDir, loadReference, maxAbsDiff, type Arch } from '../testing/fixtures.js';
+import { useTinyModels } from '../testing/tinyModels.js';
+import { ARCHS, maxAbsDiff, type Arch } from '../testing/fixtures.js';
 import type { LayerNormWeights } from './weights.js';
 
-const backbones: Partial<Record<Arch, HfBackbone>> = {};
-const refs: Partial<Record<Arch, Awaited<ReturnType<typeof loadReference>>>> = {};
-
-beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
-  for (const arch of ARCHS) {
-    backbones[arch] = await loadHfBackbone(fixtureDir(arch));
-    refs[arch] = await loadReference(arch);
-  }
-});
-afterAll(() => {
-  for (const arch of ARCHS) {
-    backbones[arch]?.dispose();
-    tf.dispose(refs[arch]?.tensors ?? {});
-  }
-});
+const { backbones, refs } = useTinyModels();
 
 function inputs(arch: Arch): Record<'plain' | 'prompt' | 'prefix', HfEncoderInput> {
   const t = refs[arch]!.tensors;

@@ -4,3 +4,4 @@ export type { OnnxAttr, OnnxDim, OnnxDtype } from './graphBuilder.js';
 export { OnnxSession, loadOnnxRuntime } from './session.js';
 export type { OnnxTensorData } from './session.js';
 export { cachedModel, onnxCacheDir } from './modelCache.js';
+export { GeneratedSessions } from './generatedSessions.js';

@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
 import type { TrainableSentenceEncoder } from '@panda/backbones';
 import type { TuneConfig } from '../../config.js';
@@ -19,22 +20,32 @@ export const modelTuning: TuningMethod = {
   create: ({ backbone }) => tuned(backbone.encoder.trainableCopy!(), true),
   load({ backbone, weights }) {
     if (!backbone.encoder.trainableCopy) throw new PandaError('CONFIG_INVALID', `backbone ${backbone.id} cannot hold tuned weights`);
-    const copy = backbone.encoder.trainableCopy();
-    try {
-      for (const [name, variable] of Object.entries(copy.variables())) {
-        const saved = weights[`encoder/${name}`];
-        if (!saved || saved.shape.join() !== variable.shape.join()) {
-          throw new PandaError('SHAPE_MISMATCH', `encoder weight '${name}' is ${saved ? `[${saved.shape}]` : 'missing'}, expected [${variable.shape}]`);
-        }
-        variable.assign(saved);
-      }
-    } catch (err) {
-      copy.dispose();
-      throw err;
-    }
-    return tuned(copy, false);
+    return tuned(tunedCopy(backbone.encoder.trainableCopy(), weights), false);
   },
 };
+
+/**
+ * A run's tuned encoder weights (`encoder/<name>`) put into a fresh trainable copy: every variable
+ * the `pick` filter keeps (default: all) must be in the run with its shape. The copy is disposed
+ * when one is missing or misshapen. For methods that train (some of) the encoder's weights.
+ * @throws `SHAPE_MISMATCH` naming the weight
+ */
+export function tunedCopy(copy: TrainableSentenceEncoder, weights: Readonly<Record<string, tf.Tensor>>, pick: (name: string, variable: tf.Variable) => boolean = () => true): TrainableSentenceEncoder {
+  try {
+    for (const [name, variable] of Object.entries(copy.variables())) {
+      if (!pick(name, variable)) continue;
+      const saved = weights[`encoder/${name}`];
+      if (!saved || saved.shape.join() !== variable.shape.join()) {
+        throw new PandaError('SHAPE_MISMATCH', `encoder weight '${name}' is ${saved ? `[${saved.shape}]` : 'missing'} in the run, expected [${variable.shape}]`);
+      }
+      variable.assign(saved);
+    }
+  } catch (err) {
+    copy.dispose();
+    throw err;
+  }
+  return copy;
+}
 
 function tuned(copy: TrainableSentenceEncoder, trainable: boolean): MethodInstance {
   const injection = fixedInjection(copy, {});
