@@ -31,7 +31,7 @@ describe('help generated from the schemas', () => {
     expect(grid).toMatch(/--methods <list>\s+methods to run/);
     const transfer = transferCommand().helpInformation();
     expect(transfer).toMatch(/-k, --k <n>\s+source prompts to use from the bank/);
-    expect(transfer).toMatch(/default here:\s+deep-prompt-tuning/);
+    expect(transfer).toMatch(/prompt-tuning \(default, as in panda\s+tune\)/);
   });
 });
 
@@ -121,5 +121,26 @@ describe('panda with a config file, eval, predict and the bank', () => {
     const out = JSON.parse(search.stdout);
     expect(out.best.template).toContain('{mask}');
     expect(out.devAccuracy).toBeGreaterThanOrEqual(0);
+  });
+
+  it('bank search --train: which bank prompts suit a data set (a probe run gives its task embedding)', async () => {
+    const bank = join(dir, 'search-bank');
+    const small = ['--prompt-length', '2', '--epochs', '1', '--batch-size', '8', '--max-train', '16', '--max-dev', '16', '--max-seq-length', '32'];
+    const t = panda(['tune', '-t', 'afinn', ...small, '-o', join(dir, 'afinn-src'), '--no-baseline', '--json']);
+    expect(t.status, t.stderr).toBe(0);
+    expect(panda(['bank', 'add', join(dir, 'afinn-src'), '--bank', bank, '--samples', '8']).status).toBe(0);
+    const common = ['--train', join(dir, 'train.csv'), '--dev', join(dir, 'dev.csv'), '--text-column', 'review', '--label-column', 'stars', '--labels', 'neg,pos'];
+    const r = panda(['bank', 'search', ...common, ...small.filter((_, i) => i < 2 || i > 3), '--probe-epochs', '1', '--bank', bank, '-k', '3', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { task: string; probe: { epochs: number }; hits: Array<{ id: string; task: string; similarity: number; beta: number; method: string }> };
+    expect(out.task).toBe('custom');
+    expect(out.probe.epochs).toBe(1);
+    expect(out.hits.map((h) => h.id)).toEqual(['afinn/prompt-tuning/afinn-src']);
+    expect(Math.abs(out.hits[0]!.similarity)).toBeLessThanOrEqual(1);
+    expect(out.hits[0]!.method).toBe('prompt-tuning');
+    // One query only: a data set and --like together are refused.
+    const both = panda(['bank', 'search', ...common, '--like', 'afinn/prompt-tuning/afinn-src', '--bank', bank]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('give exactly one query');
   });
 });

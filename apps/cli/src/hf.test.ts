@@ -43,9 +43,21 @@ describe.each(['bert', 'roberta'])('the PANDA job on tiny %s from the CLI', (arc
       const a = panda(['bank', 'add', join(work, `afinn-${seed}`), '-b', bank, '--samples', '8', '--json']);
       expect(a.status, a.stderr).toBe(0);
     }
-    const r = panda(['transfer', '-t', 'spam', '--model', fixture(arch), ...SMALL, '-k', '2', '--fusion', 'late', '-b', bank, '-o', join(work, 'transfer'), '--json']);
+    const r = panda(['transfer', '-t', 'spam', '--model', fixture(arch), ...SMALL, '-k', '2', '--fusion', 'late', '-b', bank, '-o', join(work, 'transfer'), '--max-test', '6', '--json']);
     expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { sources: Array<{ id: string; task: string }>; teachers: Array<{ sourceIds: string[]; dir: string }>; student: { dir: string; bankId?: string } };
+    const report = JSON.parse(r.stdout) as {
+      sources: Array<{ id: string; task: string }>;
+      ranking: Array<{ id: string; similarity: number; chosen: boolean }>;
+      teachers: Array<{ sourceIds: string[]; dir: string }>;
+      student: { dir: string; bankId?: string; testAccuracy?: number };
+      baseline?: { method: string; devScore: number; testScore?: number };
+    };
+    // The ranking the sources came from (both entries, both used), and the linear-probe baseline beside the student.
+    expect(report.ranking.map((x) => x.id).sort()).toEqual(report.sources.map((s) => s.id).sort());
+    expect(report.ranking.every((x) => x.chosen)).toBe(true);
+    expect(report.baseline?.method).toBe('linear-probe');
+    // --max-test caps the test scoring at 6 rows: every score is a multiple of 1/6.
+    for (const score of [report.student.testAccuracy, report.baseline?.testScore]) expect(Math.abs(score! * 6 - Math.round(score! * 6))).toBeLessThan(1e-9);
     expect(report.sources.map((s) => s.id).sort()).toEqual(['afinn/deep-prompt-tuning/afinn-1', 'afinn/deep-prompt-tuning/afinn-2']);
     expect(report.teachers).toHaveLength(2);
     expect(new Set(report.teachers.map((t) => t.dir)).size).toBe(2);

@@ -7,7 +7,15 @@ import { client, readEvents, sentimentCsv, testService, topicTsv } from './testi
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`browser test skipped: ${CHROMIUM} is missing (Debian: apt-get install -y chromium)`);
+/** Where the browser is required (CI sets PANDA_REQUIRE_BROWSER=1), a missing one fails the suite instead of skipping. */
+const required = process.env.PANDA_REQUIRE_BROWSER === '1';
+if (!hasChromium && !required) console.warn(`browser test skipped: ${CHROMIUM} is missing (Debian: apt-get install -y chromium)`);
+
+describe.runIf(!hasChromium && required)('the web page needs a browser here', () => {
+  it(`finds Chromium at ${CHROMIUM} (PANDA_REQUIRE_BROWSER=1)`, () => {
+    expect.fail(`${CHROMIUM} is missing and PANDA_REQUIRE_BROWSER=1: install it (Debian: apt-get install -y chromium)`);
+  });
+});
 
 /** Screenshots go to $PANDA_SCREENSHOTS (docs/results/apps when regenerating the docs), else a temporary folder. */
 const SHOTS = process.env.PANDA_SCREENSHOTS ? resolve(process.env.PANDA_SCREENSHOTS) : mkdtempSync(join(tmpdir(), 'panda-shots-'));

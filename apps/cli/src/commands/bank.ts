@@ -8,6 +8,8 @@ import { loadBackbone } from '@panda/backbones';
 import { fileTask, getTask } from '@panda/datasets';
 import { adapterConfigSchema } from '@panda/tuner';
 import { addRunToBank } from '@panda/transfer';
+import { addSchemaOptions } from '../config/schemaOptions.js';
+import { searchDataOptions, searchForData, searchTuningOptions } from './bankSearchData.js';
 
 /** Default bank: $PANDA_BANK, else the bank inside `panda serve`'s default data directory. */
 export function defaultBankDir(): string {
@@ -147,22 +149,35 @@ export function bankCommand(): Command {
     });
   });
 
-  dirOption(
-    bank
-      .command('search')
-      .description('the entries nearest to a task embedding (cosine similarity), best first')
-      .option('-e, --embedding <file>', 'query embedding: a JSON array of numbers (or {"embedding": [...]}); - reads stdin')
-      .option('--like <id>', 'use this entry’s embedding as the query (its own task is left out)')
-      .option('--model <id>', 'backbone of the query embedding (default: the entry’s with --like, else the bank’s first model)')
-      .option('-k, --k <n>', 'how many hits', (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1) throw new PandaError('CONFIG_INVALID', `-k needs a positive integer, got '${v}'`);
-        return n;
-      }, 5)
-      .option('--exclude-task <name...>', 'leave out entries of these tasks')
-      .option('--method <name>', 'only entries of this method'),
-  ).action((flags: { bank?: string; embedding?: string; like?: string; model?: string; k: number; excludeTask?: string[]; method?: string; json?: boolean }) => {
-    if (!flags.embedding === !flags.like) throw new PandaError('CONFIG_INVALID', 'give exactly one of --embedding <file> or --like <id>');
+  const search = bank
+    .command('search')
+    .description('the entries nearest to a task embedding (cosine similarity), best first: of an embedding file, of an entry (--like), or of your data set (-t <task> or --train/--dev: a short probe run gives its embedding)')
+    .option('-e, --embedding <file>', 'query embedding: a JSON array of numbers (or {"embedding": [...]}); - reads stdin')
+    .option('--like <id>', 'use this entry’s embedding as the query (its own task is left out)')
+    .option('--model <id>', 'backbone of the query embedding (default: the entry’s with --like, else the bank’s first model); with a data set, the backbone spec to embed it with (default use-lite)')
+    .option('-k, --k <n>', 'how many hits', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new PandaError('CONFIG_INVALID', `-k needs a positive integer, got '${v}'`);
+      return n;
+    }, 5)
+    .option('--exclude-task <name...>', 'leave out entries of these tasks')
+    .option('--method <name>', 'only entries of this method (with a data set: also the probe run\'s method, default prompt-tuning)')
+    .option('--probe-epochs <n>', 'with a data set: epochs of the probe run that gives its task embedding', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new PandaError('CONFIG_INVALID', `--probe-epochs needs a positive integer, got '${v}'`);
+      return n;
+    }, 1)
+    .option('--probe-out <dir>', 'with a data set: keep the probe run in this folder (default: a temporary one, removed)');
+  addSchemaOptions(search, searchDataOptions());
+  addSchemaOptions(search, searchTuningOptions());
+  dirOption(search).action(async (flags: { bank?: string; embedding?: string; like?: string; model?: string; k: number; excludeTask?: string[]; method?: string; json?: boolean; task?: string; train?: string; probeEpochs: number; probeOut?: string }, command: Command) => {
+    const byData = Boolean(flags.task || flags.train);
+    if ([Boolean(flags.embedding), Boolean(flags.like), byData].filter(Boolean).length !== 1) {
+      throw new PandaError('CONFIG_INVALID', 'give exactly one query: --embedding <file>, --like <id>, or a data set (-t <task>, or --train/--dev with --labels)');
+    }
+    if (byData) {
+      return searchForData(command, { bank: flags.bank ?? defaultBankDir(), k: flags.k, probeEpochs: flags.probeEpochs, ...(flags.method ? { method: flags.method } : {}), ...(flags.model ? { model: flags.model } : {}), ...(flags.probeOut ? { probeOut: flags.probeOut } : {}), ...(flags.json ? { json: true } : {}) });
+    }
     withBank(flags.bank ?? defaultBankDir(), (b) => {
       const like = flags.like ? b.get(flags.like) : undefined;
       const embedding = like ? like.embedding : readEmbedding(flags.embedding!);

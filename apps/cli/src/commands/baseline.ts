@@ -31,11 +31,12 @@ export async function linearProbeBaseline(task: TaskDefinition, config: TuneConf
 }
 
 /** One line for people: the baseline's scores and by how much the run beats or trails it. */
-export function baselineLine(result: TuneTaskResult, b: Baseline): string {
+export function baselineLine(result: TuneTaskResult | { devScore: number; testScore?: number }, b: Baseline): string {
+  const metrics = 'metrics' in result ? result.metrics : result;
   const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
   const fmt = (x: number | undefined) => (x === undefined ? '-' : b.metric === 'accuracy' ? `${(100 * x).toFixed(2)} %` : x.toFixed(4));
-  const dev = result.metrics.devScore - b.devScore;
-  const test = result.metrics.testScore !== undefined && b.testScore !== undefined ? result.metrics.testScore - b.testScore : undefined;
+  const dev = metrics.devScore - b.devScore;
+  const test = metrics.testScore !== undefined && b.testScore !== undefined ? metrics.testScore - b.testScore : undefined;
   return (
     `baseline        linear probe on the same rows: dev ${fmt(b.devScore)}, test ${fmt(b.testScore)} (${b.seconds.toFixed(1)} s); ` +
     (dev === 0 ? `this run ties it on dev` : `this run ${dev > 0 ? 'beats' : 'trails'} it by ${pts(dev)} points on dev`) +

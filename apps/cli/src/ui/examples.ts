@@ -13,7 +13,7 @@ export const EXAMPLES: Record<string, readonly string[]> = {
   predict: ['panda predict runs/mine "what a lovely film" "two hours I will never get back"', 'panda predict runs/mine --input my/new.csv --json > predictions.jsonl'],
   transfer: ['panda bank add runs/sst2 && panda bank add runs/imdb', 'panda transfer -t mr -k 2 --fusion late -o runs/mr-panda   # sources from the bank, PANDA student into it'],
   grid: ['panda grid --sources sst2,imdb --targets mr,cola --methods prompt-tuning,pot,panda -o grids/g1', 'panda grid -c grid.yaml -o grids/g1 --report-only'],
-  bank: ['panda bank list', 'panda bank add runs/sst2 --samples 100', 'panda bank search --like sst2/prompt-tuning/sst2 -k 3'],
+  bank: ['panda bank list', 'panda bank add runs/sst2 --samples 100', 'panda bank search --like sst2/prompt-tuning/sst2 -k 3', 'panda bank search --train my/train.csv --dev my/dev.csv --labels neg,pos -k 5   # which bank prompts suit my data set'],
   templates: ['panda templates search -t sst2 --top 5'],
   serve: ['panda serve --port 8080 --dir panda-service', 'PANDA_TOKEN=$(openssl rand -hex 16) panda serve --host 0.0.0.0'],
 };

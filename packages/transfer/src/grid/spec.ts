@@ -19,8 +19,8 @@ export const gridSpecSchema = z
     targets: z.array(z.string().min(1)).min(1).describe('target tasks'),
     methods: z.array(z.enum(GRID_METHODS)).min(1).default([...GRID_METHODS]).describe('methods to run: prompt-tuning (no transfer), model-tuning, pot (vanilla prompt transfer), panda (KD with β from the metric), panda-constant (KD with a constant β)'),
     tuning: tuningSchema
-      .default({ method: 'deep-prompt-tuning', promptLength: 8, epochs: 5 })
-      .describe('tuner config of every prompt run (method, promptLength, epochs, lr, caps, ...)'),
+      .default({ promptLength: 8, epochs: 5 })
+      .describe('tuner config of every prompt run (method: default prompt-tuning, as in panda tune; promptLength, epochs, lr, caps, ...)'),
     modelTuning: tuningSchema.default({}).describe('overrides of `tuning` for model-tuning runs (method is set to model-tuning)'),
     panda: tuningSchema.default({}).describe('overrides of `tuning` for the PANDA students (the released CB script uses lr 7e-3 against 1e-2)'),
     embedding: taskEmbeddingConfigSchema.default(taskEmbeddingConfigSchema.parse({})).describe('how task embeddings are computed'),

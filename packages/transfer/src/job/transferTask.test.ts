@@ -102,6 +102,11 @@ describe('transferTask (the main job)', () => {
     const early = await transferTask({ target: spamTask, bankDir, outDir: join(dir, 'early'), config, backbone, transfer: { k: 2, fusion: 'early', store: false, embedding: { samples: 8 } } });
     expect(early.sources.map((s) => s.id).sort()).toEqual(['afinn/s2', 'afinn/s3']);
     expect(early.teachers).toHaveLength(1);
+    // The report lists the ranking the sources came from: best first, the top k marked as used.
+    expect(early.ranking.length).toBeGreaterThanOrEqual(2);
+    expect(early.ranking.map((r) => r.similarity)).toEqual([...early.ranking.map((r) => r.similarity)].sort((a, b) => b - a));
+    expect(early.ranking.map((r) => r.chosen)).toEqual(early.ranking.map((_, i) => i < 2));
+    expect(early.ranking.filter((r) => r.chosen).map(({ chosen: _c, ...r }) => r)).toEqual(early.sources);
     expect(early.teachers[0]!.sources).toEqual(['afinn', 'afinn']);
     // Early fusion starts its teacher from the β-weighted mean of the two source prompts, value for value.
     const srcs = await Promise.all(early.sources.map(async (s) => ({ s, run: await loadRun(join(dir, `afinn-${s.id.slice(-1)}`)) })));

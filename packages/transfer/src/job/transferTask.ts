@@ -40,6 +40,10 @@ export interface TransferTaskOptions {
   dataDir?: string;
   /** Skip and count malformed data rows in every run (the probe, the teachers, the students) instead of failing on the first. */
   skipBadRows?: boolean;
+  /** Score at most this many test examples in the teachers' and students' test evaluation. */
+  maxTestExamples?: number;
+  /** How many bank entries the report's `ranking` lists (at least k; default 10). */
+  rankingSize?: number;
   /** A loaded backbone to reuse; default: the one {@link model} names, loaded and disposed here. */
   backbone?: Backbone;
   /** Backbone spec for `loadBackbone`: `use-lite` (default) or a Hugging Face folder. */
@@ -53,6 +57,8 @@ export interface TransferReport {
   method: string;
   targetEmbeddingFrom: { devAccuracy: number; epochs: number };
   sources: Array<{ id: string; task: string; similarity: number; beta: number }>;
+  /** The bank entries the sources were chosen from, best first by the PANDA metric; `chosen` marks the k used. */
+  ranking: RankedSource[];
   /** What devAccuracy / testAccuracy hold: accuracy, or mean(Pearson, Spearman) for a regression target. */
   metric: string;
   /** Each teacher: the tasks and bank entry ids of its source(s), its scores and its folder. */
@@ -76,10 +82,20 @@ export interface RetrievedSource {
   dir: string;
 }
 
+/** One line of the retrieval ranking: a bank entry, its PANDA metric and β, and whether it was used. */
+export interface RankedSource {
+  id: string;
+  task: string;
+  similarity: number;
+  beta: number;
+  chosen: boolean;
+}
+
 /**
  * Retrieval: a short prompt-tuning run on the target (`probeEpochs`, saved in `outDir`) gives the
  * target's prompt, hence its task embedding; the bank's index returns the k most similar source
- * prompts of the same model and method (other tasks only), with their cosine and β.
+ * prompts of the same model and method (other tasks only), with their cosine and β, and the
+ * ranking they were taken from (the top `rankingSize` entries, default 10).
  */
 export async function retrieveSources(options: {
   task: TaskDefinition;
@@ -88,6 +104,8 @@ export async function retrieveSources(options: {
   outDir: string;
   config: ReturnType<typeof tuneConfigSchema.parse>;
   k: number;
+  /** Entries in the returned ranking (at least k; default 10). */
+  rankingSize?: number;
   probeEpochs: number;
   embedding?: TaskEmbeddingConfigInput;
   beta?: BetaMapping;
@@ -96,7 +114,7 @@ export async function retrieveSources(options: {
   skipBadRows?: boolean;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
-}): Promise<{ embedding: Float32Array; sources: RetrievedSource[]; probe: TuneTaskResult }> {
+}): Promise<{ embedding: Float32Array; sources: RetrievedSource[]; ranking: RankedSource[]; probe: TuneTaskResult }> {
   const { task, backbone, bank, config } = options;
   const onProgress = options.onProgress ?? silent;
   onProgress({ type: 'log', message: `${task.name}: a ${options.probeEpochs}-epoch prompt run for the target's task embedding` });
@@ -113,14 +131,17 @@ export async function retrieveSources(options: {
   });
   const dev = await task.load('dev', { dataDir: resolveDataDir(options.dataDir), skipBadRows: true });
   const embedding = (await describeRun(options.outDir, backbone, dev.examples, options.embedding)).embedding;
-  const hits = bank.query(embedding, { model: backbone.id, k: options.k, excludeTasks: [task.name], method: config.method });
+  // hits: best first by cosine of task embeddings (the PANDA metric)
+  const hits = bank.query(embedding, { model: backbone.id, k: Math.max(options.k, options.rankingSize ?? 10), excludeTasks: [task.name], method: config.method });
   if (hits.length === 0) throw new PandaError('BANK_EMPTY', `the bank has no ${config.method} prompt of another task for ${backbone.id}`);
   const mapping = options.beta ?? betaMappingSchema.parse({});
-  const sources = hits.map((h) => {
+  const ranking = hits.map((h, i) => ({ id: h.entry.id, task: h.entry.task, similarity: h.score, beta: betaFrom(h.score, mapping), chosen: i < options.k }));
+  const sources = hits.slice(0, options.k).map((h, i) => {
     if (!h.entry.adapterDir) throw new PandaError('BANK_CORRUPT', `bank entry ${h.entry.id} has no adapter folder`);
-    return { id: h.entry.id, task: h.entry.task, similarity: h.score, beta: betaFrom(h.score, mapping), dir: h.entry.adapterDir };
+    const { chosen: _c, ...r } = ranking[i]!;
+    return { ...r, dir: h.entry.adapterDir };
   });
-  return { embedding, sources, probe };
+  return { embedding, sources, ranking, probe };
 }
 
 /**
@@ -135,7 +156,8 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
   const t0 = performance.now();
   const onProgress = options.onProgress ?? silent;
   const opts = transferOptionsSchema.parse(options.transfer ?? {});
-  const config = tuneConfigSchema.parse({ method: 'deep-prompt-tuning', ...(options.config ?? {}) });
+  // The tuner's default method (prompt tuning), as in `panda tune`; the bank's prompts must match it.
+  const config = tuneConfigSchema.parse(options.config ?? {});
   if (config.method !== 'prompt-tuning' && config.method !== 'deep-prompt-tuning') {
     throw new PandaError('CONFIG_INVALID', `prompt transfer needs prompt-tuning or deep-prompt-tuning, not ${config.method}`);
   }
@@ -146,8 +168,9 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
   const common = { task: target, backbone, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.skipBadRows ? { skipBadRows: true } : {}), ...(options.signal ? { signal: options.signal } : {}), onProgress };
   try {
     // 1–2. the target's task embedding from a short prompt run, then the top-k sources from the bank
-    const found = await retrieveSources({ ...common, bank, outDir: join(options.outDir, 'probe'), config, k: opts.k, probeEpochs: opts.probeEpochs, embedding: opts.embedding, beta: opts.beta });
+    const found = await retrieveSources({ ...common, bank, outDir: join(options.outDir, 'probe'), config, k: opts.k, ...(options.rankingSize ? { rankingSize: options.rankingSize } : {}), probeEpochs: opts.probeEpochs, embedding: opts.embedding, beta: opts.beta });
     const probe = found.probe;
+    const scored = { ...common, ...(options.maxTestExamples ? { maxTestExamples: options.maxTestExamples } : {}) };
     const sources = found.sources;
     onProgress({ type: 'log', message: `sources: ${sources.map((s) => `${s.task} (sim ${s.similarity.toFixed(3)}, β ${s.beta.toFixed(3)})`).join(', ')}` });
 
@@ -160,7 +183,7 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
     for (const [i, plan] of teacherPlans.entries()) {
       onProgress({ type: 'log', message: `teacher: prompt transfer from ${plan.sources.map((s) => s.id).join(' + ')}` });
       const dir = join(options.outDir, teacherPlans.length > 1 ? `teacher-${i + 1}-${folderName(plan.name)}` : `teacher-${folderName(plan.name)}`);
-      const result = await tuneTask({ ...common, outDir: dir, initFrom: plan.from, config, manifest: { transfer: { kind: 'pot', sources: plan.sources.map(describeSource) } } });
+      const result = await tuneTask({ ...scored, outDir: dir, initFrom: plan.from, config, manifest: { transfer: { kind: 'pot', sources: plan.sources.map(describeSource) } } });
       teachers.push({ dir, beta: plan.beta, name: plan.name, sources: plan.sources, result });
     }
 
@@ -172,7 +195,7 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
       const dir = join(options.outDir, groups.length > 1 ? `student-${i + 1}` : 'student');
       onProgress({ type: 'log', message: `student: distilled from ${group.map((t) => `${t.name} (β ${t.beta.toFixed(3)})`).join(', ')}` });
       const result = await tuneTask({
-        ...common,
+        ...scored,
         outDir: dir,
         config: studentConfig,
         teachers: group.map((t) => ({ dir: t.dir, beta: t.beta, name: t.name })),
@@ -198,6 +221,7 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
       method: config.method,
       targetEmbeddingFrom: { devAccuracy: probe.metrics.devScore, epochs: opts.probeEpochs },
       sources: sources.map(({ dir: _d, ...s }) => s),
+      ranking: found.ranking,
       metric: m.metric,
       teachers: teachers.map((t) => ({ sources: t.sources.map((s) => s.task), sourceIds: t.sources.map((s) => s.id), devAccuracy: t.result.metrics.devScore, ...(t.result.metrics.testScore !== undefined ? { testAccuracy: t.result.metrics.testScore } : {}), dir: t.dir })),
       student: {
