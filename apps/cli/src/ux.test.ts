@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { progressPrinter } from './ui/progress.js';
+import { etaText, progressPrinter } from './ui/progress.js';
 
 const BIN = fileURLToPath(new URL('../bin/panda.js', import.meta.url));
 const panda = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, PANDA_BACKEND: 'wasm' } });
@@ -41,6 +41,29 @@ describe('the command line a researcher lives in', () => {
     expect(out).toContain('epoch 1: devAccuracy 50.00 %');
     expect(out).toContain('loss 0.2500');
     expect(out).not.toMatch(/\{(phase|loss|sps)\}/);
+  });
+
+  it('the ETA comes from the measured speed: "-" before one is known (it printed "ETA 0s" at step 0), then the time left', () => {
+    const t = fakeTerminal();
+    const p = progressPrinter({ json: false, stream: t.stream });
+    p.listener({ type: 'start', phase: 'train', total: 200 });
+    expect(t.text()).toContain('ETA -');
+    p.listener({ type: 'step', phase: 'train', step: 20, total: 200, loss: 0.7, stepsPerSecond: 2 });
+    p.stop();
+    expect(t.text()).toContain('ETA 1m30s');
+    expect(etaText(0, 10, undefined)).toBe('-');
+    expect(etaText(5, 10, 0.5)).toBe('10s');
+    expect(etaText(0, 10_000, 2)).toBe('1h23m');
+  });
+
+  it('without a terminal the progress lines carry the ETA too', () => {
+    let out = '';
+    const stream = new Writable({ write: (c, _e, done) => ((out += String(c)), done()) }) as unknown as NodeJS.WriteStream;
+    const p = progressPrinter({ json: false, stream });
+    p.listener({ type: 'start', phase: 'train', total: 100 });
+    p.listener({ type: 'step', phase: 'train', step: 10, total: 100, loss: 0.5, stepsPerSecond: 3 });
+    p.stop();
+    expect(out).toContain('train: step 10/100 loss 0.5000 (3.00 steps/s), ETA 30s');
   });
 
   it('every command’s --help ends with examples', () => {

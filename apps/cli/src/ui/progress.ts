@@ -28,7 +28,7 @@ function humanPrinter(stream: NodeJS.WriteStream): { listener: ProgressListener;
   let bar: cliProgress.SingleBar | undefined;
   // The bar's fields: a restarted bar (after an evaluation line) needs them again, or cli-progress
   // prints the placeholders ({phase}, {loss}) themselves.
-  let payload: { phase: string; loss: string; sps: string } = { phase: '', loss: '-', sps: '-' };
+  let payload: { phase: string; loss: string; sps: string; timeLeft: string } = { phase: '', loss: '-', sps: '-', timeLeft: '-' };
   let lastPct = -1;
   const listener: ProgressListener = (e) => {
     switch (e.type) {
@@ -36,17 +36,17 @@ function humanPrinter(stream: NodeJS.WriteStream): { listener: ProgressListener;
         if (e.message) stream.write(`${e.message}\n`);
         if (stream.isTTY) {
           bar = new cliProgress.SingleBar(
-            { stream, format: '{phase} [{bar}] {value}/{total} steps | loss {loss} | {sps} steps/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 },
+            { stream, format: '{phase} [{bar}] {value}/{total} steps | loss {loss} | {sps} steps/s | ETA {timeLeft}', hideCursor: true, etaBuffer: 50 },
             cliProgress.Presets.shades_classic,
           );
-          payload = { phase: e.phase, loss: '-', sps: '-' };
+          payload = { phase: e.phase, loss: '-', sps: '-', timeLeft: '-' };
           bar.start(e.total, 0, payload);
         }
         lastPct = -1;
         break;
       case 'step':
         if (bar) {
-          payload = { ...payload, loss: e.loss?.toFixed(4) ?? '-', sps: e.stepsPerSecond?.toFixed(2) ?? '-' };
+          payload = { ...payload, loss: e.loss?.toFixed(4) ?? '-', sps: e.stepsPerSecond?.toFixed(2) ?? '-', timeLeft: etaText(e.step, e.total, e.stepsPerSecond) };
           bar.update(e.step, payload);
         } else {
           const pct = Math.floor((10 * e.step) / e.total);
@@ -54,7 +54,8 @@ function humanPrinter(stream: NodeJS.WriteStream): { listener: ProgressListener;
             lastPct = pct;
             const loss = e.loss === undefined ? '' : ` loss ${e.loss.toFixed(4)}`;
             const speed = e.stepsPerSecond === undefined ? '' : ` (${e.stepsPerSecond.toFixed(2)} steps/s)`;
-            stream.write(`${e.phase}: step ${e.step}/${e.total}${loss}${speed}\n`);
+            const eta = e.stepsPerSecond ? `, ETA ${etaText(e.step, e.total, e.stepsPerSecond)}` : '';
+            stream.write(`${e.phase}: step ${e.step}/${e.total}${loss}${speed}${eta}\n`);
           }
         }
         break;
@@ -80,4 +81,13 @@ function humanPrinter(stream: NodeJS.WriteStream): { listener: ProgressListener;
     }
   };
   return { listener, stop: () => bar?.stop() };
+}
+
+/** Time left at the measured speed, as `42s`, `3m05s` or `1h02m`; `-` before a speed is known. */
+export function etaText(step: number, total: number, stepsPerSecond: number | undefined): string {
+  if (!stepsPerSecond || !Number.isFinite(stepsPerSecond) || stepsPerSecond <= 0) return '-';
+  const s = Math.max(0, Math.round((total - step) / stepsPerSecond));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
