@@ -9,6 +9,7 @@ import { bankCommand } from './commands/bank.js';
 import { transferCommand } from './commands/transfer.js';
 import { gridCommand } from './commands/grid.js';
 import { templatesCommand } from './commands/templates.js';
+import { exportCommand, importCommand } from './commands/peft.js';
 import { EXIT, exitCodeFor } from './exitCodes.js';
 import { loadCliPlugins, PLUGINS_ENV } from './plugins.js';
 import { addExamples } from './ui/examples.js';
@@ -38,6 +39,8 @@ const program = new Command('panda')
   .addCommand(gridCommand())
   .addCommand(bankCommand())
   .addCommand(templatesCommand())
+  .addCommand(exportCommand())
+  .addCommand(importCommand())
   .addCommand(serveCommand());
 
 // Subcommands (and their own subcommands) report usage errors the same way as the top level.

@@ -49,3 +49,5 @@ export { betaAt } from './distill/betaSchedule.js';
 export { tensorDigest } from './distill/digest.js';
 export { loadRun, readAdapterConfig, adapterConfigSchema } from './io/loadRun.js';
 export type { LoadedRun, AdapterConfig } from './io/loadRun.js';
+export { exportPeft, importPeft, peftConfigSchema, PEFT_HEAD_WEIGHT, PEFT_HEAD_BIAS } from './io/peft/index.js';
+export type { PeftConfig } from './io/peft/index.js';

@@ -10,6 +10,8 @@ export const EXAMPLES: Record<string, readonly string[]> = {
     'panda tune -c tune.yaml --checkpoint-every 50                          # options from a file; resumable',
   ],
   eval: ['panda eval runs/sst2 --split test', 'panda eval runs/mine --file my/test.csv --text-column review --label-column stars'],
+  export: ['panda export runs/mine --format peft --out peft/mine'],
+  import: ['panda import peft/mine --format peft --out runs/from-peft'],
   predict: ['panda predict runs/mine "what a lovely film" "two hours I will never get back"', 'panda predict runs/mine --input my/new.csv --json > predictions.jsonl'],
   transfer: ['panda bank add runs/sst2 && panda bank add runs/imdb', 'panda transfer -t mr -k 2 --fusion late -o runs/mr-panda   # sources from the bank, PANDA student into it'],
   grid: ['panda grid --sources sst2,imdb --targets mr,cola --methods prompt-tuning,pot,panda -o grids/g1', 'panda grid -c grid.yaml -o grids/g1 --report-only'],
