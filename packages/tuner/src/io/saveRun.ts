@@ -17,8 +17,6 @@ export async function saveRun(
   result: TuneResult,
   extra: { task: string; labels: readonly string[]; /** More manifest fields (e.g. a transfer's source). */ manifest?: Record<string, unknown> },
 ): Promise<{ files: string[] }> {
-  const adapter = join(dir, 'adapter.safetensors');
-  await saveSafetensors(adapter, result.weights, { format: 'panda', formatVersion: String(RUN_FORMAT_VERSION) });
   const adapterConfig = {
     formatVersion: RUN_FORMAT_VERSION,
     backbone: result.backboneId,
@@ -65,6 +63,16 @@ export async function saveRun(
     ...(result.distill ? { distill: result.distill } : {}),
     ...(extra.manifest ?? {}),
   };
+  return writeRunFiles(dir, result.weights, adapterConfig, manifest);
+}
+
+/**
+ * The three files of a run folder, each written atomically: the tensors, `adapter_config.json`
+ * and `manifest.json`. {@link saveRun} after training and `importPeft` both write runs through it.
+ */
+export async function writeRunFiles(dir: string, weights: Record<string, tf.Tensor>, adapterConfig: object, manifest: object): Promise<{ files: string[] }> {
+  const adapter = join(dir, 'adapter.safetensors');
+  await saveSafetensors(adapter, weights, { format: 'panda', formatVersion: String(RUN_FORMAT_VERSION) });
   const stable = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
   await writeFileAtomic(join(dir, 'adapter_config.json'), stable(adapterConfig));
   await writeFileAtomic(join(dir, 'manifest.json'), stable(manifest));

@@ -2,9 +2,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
-import { loadSafetensors, saveSafetensors, writeFileAtomic } from '@panda/runtime';
+import { loadSafetensors } from '@panda/runtime';
 import { adapterConfigSchema, type AdapterConfig } from '../loadRun.js';
-import { RUN_FORMAT_VERSION } from '../saveRun.js';
+import { RUN_FORMAT_VERSION, writeRunFiles } from '../saveRun.js';
 import { PANDA_CONFIG_METADATA, PEFT_HEAD_BIAS, PEFT_HEAD_WEIGHT, peftConfigSchema, type PeftConfig } from './peftConfig.js';
 
 const invalid = (msg: string) => new PandaError('CHECKPOINT_INVALID', msg);
@@ -28,15 +28,13 @@ export async function importPeft(peftDir: string, outDir: string): Promise<{ fil
     const weights = { [key]: table, 'head/kernel': kernel, 'head/bias': bias };
     const adapter: AdapterConfig = { ...parsed.data, formatVersion: RUN_FORMAT_VERSION, tensors: Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, t.shape])) };
     await mkdir(outDir, { recursive: true });
+    const manifest = { formatVersion: RUN_FORMAT_VERSION, createdAt: new Date().toISOString(), task: adapter.task, backbone: adapter.backbone, importedFrom: { format: 'peft', dir: peftDir, peftType: config.peft_type } };
     try {
-      await saveSafetensors(join(outDir, 'adapter.safetensors'), weights, { format: 'panda', formatVersion: String(RUN_FORMAT_VERSION) });
+      const { files } = await writeRunFiles(outDir, weights, adapter, manifest);
+      return { files, adapter };
     } finally {
       kernel.dispose();
     }
-    const manifest = { formatVersion: RUN_FORMAT_VERSION, createdAt: new Date().toISOString(), task: adapter.task, backbone: adapter.backbone, importedFrom: { format: 'peft', dir: peftDir, peftType: config.peft_type } };
-    await writeFileAtomic(join(outDir, 'adapter_config.json'), JSON.stringify(adapter, null, 2) + '\n');
-    await writeFileAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-    return { files: ['adapter.safetensors', 'adapter_config.json', 'manifest.json'].map((f) => join(outDir, f)), adapter };
   } catch (err) {
     if (err instanceof SyntaxError) throw invalid(`${file}: panda metadata is not valid JSON`);
     throw err;
