@@ -8,6 +8,7 @@ import { serveCommand } from './commands/serve.js';
 import { bankCommand } from './commands/bank.js';
 import { transferCommand } from './commands/transfer.js';
 import { gridCommand } from './commands/grid.js';
+import { workerCommand } from './commands/worker.js';
 import { templatesCommand } from './commands/templates.js';
 import { exportCommand, importCommand } from './commands/peft.js';
 import { EXIT, exitCodeFor } from './exitCodes.js';
@@ -37,6 +38,7 @@ const program = new Command('panda')
   .addCommand(predictCommand())
   .addCommand(transferCommand())
   .addCommand(gridCommand())
+  .addCommand(workerCommand())
   .addCommand(bankCommand())
   .addCommand(templatesCommand())
   .addCommand(exportCommand())
