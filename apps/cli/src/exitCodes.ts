@@ -30,6 +30,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   RUN_EXISTS: EXIT.usage,
   QUEUE_UNAVAILABLE: EXIT.io,
   JOB_REJECTED: EXIT.usage,
+  CANCELLED: EXIT.interrupted,
 };
 
 export function exitCodeFor(err: unknown): number {

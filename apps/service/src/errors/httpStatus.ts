@@ -65,6 +65,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   RUN_EXISTS: 409,
   QUEUE_UNAVAILABLE: 503,
   JOB_REJECTED: 400,
+  CANCELLED: 409,
   TENSOR_LEAK: 500,
   INTERNAL: 500,
 };

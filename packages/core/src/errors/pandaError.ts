@@ -45,6 +45,8 @@ export const ERROR_CODES = [
   // A queue worker refuses a job it must not run (a path outside its working folder, data over the
   // size limit, a model it does not hold); `details` says which.
   'JOB_REJECTED',
+  // Its caller stopped the job before it started (a cancelled service job, an aborted batch).
+  'CANCELLED',
   'INTERNAL',
 ] as const;
 

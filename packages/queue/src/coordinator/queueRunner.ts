@@ -3,7 +3,7 @@ import { PandaError, ERROR_CODES, type ErrorCode } from '@panda/core';
 import type { JobOutcome } from '@panda/runtime';
 import type { TuneRunner, TuneTaskResult } from '@panda/tuner';
 import { connectQueue, redactUrl, waitForQueue } from '../connection/connect.js';
-import { DEFAULT_QUEUE_NAME, type QueueResult } from '../queueNames.js';
+import { cancelKey, DEFAULT_QUEUE_NAME, type QueueProgress, type QueueResult } from '../queueNames.js';
 import { unpackRun } from '../wire/runBundle.js';
 import { DEFAULT_MAX_JOB_BYTES, toWire, wireJobId, type WireJob } from '../wire/wireJob.js';
 
@@ -53,6 +53,9 @@ export function queueRunner(options: QueueRunnerOptions): TuneRunner {
     events.on('completed', nudge);
     events.on('failed', nudge);
     events.on('progress', nudge);
+    const signal = runOptions.signal;
+    const onAbort = () => nudge();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const wires: WireJob[] = [];
       for (const [i, job] of jobs.entries()) wires.push(await toWire(job, job.label ?? `job ${i}`, options.maxJobBytes ?? DEFAULT_MAX_JOB_BYTES));
@@ -71,9 +74,45 @@ export function queueRunner(options: QueueRunnerOptions): TuneRunner {
 
       const outcomes: JobOutcome<TuneTaskResult>[] = new Array(jobs.length);
       const pending = new Set(jobs.keys());
-      const lastProgress = new Map<number, string>();
+      const lastStep = new Map<number, string>();
+      const lastSeq = new Map<number, number>();
+      // Forwards what a job published since the last look: its latest step, each other event once.
+      const forward = (i: number, progress: unknown) => {
+        if (!progress || typeof progress !== 'object' || !('events' in progress)) return;
+        const p = progress as QueueProgress;
+        for (const { seq, event } of p.events) {
+          if (seq <= (lastSeq.get(i) ?? 0)) continue;
+          lastSeq.set(i, seq);
+          runOptions.onEvent?.(i, event as never);
+        }
+        const step = JSON.stringify(p.step ?? null);
+        if (p.step && step !== lastStep.get(i)) {
+          lastStep.set(i, step);
+          runOptions.onEvent?.(i, { type: 'step', ...p.step });
+        }
+      };
+      // A stop: jobs no worker holds yet leave the queue (CANCELLED); running ones are asked to
+      // stop and come back with what they have.
+      let cancelling = false;
+      const cancel = async () => {
+        cancelling = true;
+        for (const i of [...pending]) {
+          await redis.set(cancelKey(name, ids[i]!), '1', 'EX', 24 * 3600);
+          const job = await queue.getJob(ids[i]!);
+          const state = job ? await job.getState() : 'missing';
+          if (job && state !== 'active' && state !== 'completed' && state !== 'failed') {
+            const removed = await job.remove().then(() => true, () => false);
+            if (!removed) continue;
+          } else if (job) continue;
+          outcomes[i] = { ok: false, error: new PandaError('CANCELLED', `${wires[i]!.label} was cancelled before a worker started it`), worker: 0, seconds: 0 };
+          pending.delete(i);
+          await runOptions.onOutcome?.(i, outcomes[i]!);
+        }
+      };
+
       const settle = async (i: number, job: Job, state: string): Promise<void> => {
         if (state === 'completed') {
+          forward(i, job.progress);
           const r = job.returnvalue as QueueResult;
           const outDir = jobs[i]!.outDir;
           const files = outDir && r.run ? await unpackRun(r.run, outDir) : [];
@@ -87,9 +126,11 @@ export function queueRunner(options: QueueRunnerOptions): TuneRunner {
         if (state === 'completed') await job.remove().catch(() => {});
       };
       while (pending.size) {
+        if (signal?.aborted && !cancelling) await cancel();
         for (const i of [...pending]) {
           const job = await queue.getJob(ids[i]!);
           if (!job) {
+            if (cancelling) continue;
             log(`${wires[i]!.label}: no longer in the queue (was Redis restarted without persistence?): enqueued again`);
             await add(i);
             continue;
@@ -99,11 +140,7 @@ export function queueRunner(options: QueueRunnerOptions): TuneRunner {
             await settle(i, job, state);
             continue;
           }
-          const progress = JSON.stringify(job.progress ?? null);
-          if (progress !== lastProgress.get(i) && typeof job.progress === 'object') {
-            lastProgress.set(i, progress);
-            runOptions.onEvent?.(i, { type: 'step', ...(job.progress as object) } as never);
-          }
+          forward(i, job.progress);
         }
         if (pending.size) await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pollMs);
@@ -115,6 +152,7 @@ export function queueRunner(options: QueueRunnerOptions): TuneRunner {
       }
       return outcomes;
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       wake = undefined;
       await events.close().catch(() => {});
       await queue.close().catch(() => {});

@@ -7,7 +7,7 @@ import type { ErrorCode, ProgressEvent } from '@panda/core';
 import { openTuneLane, type TuneJob, type TuneTaskResult } from '@panda/tuner';
 import type { WorkerLane } from '@panda/runtime';
 import { connectQueue, redactUrl, waitForQueue } from '../connection/connect.js';
-import { DEFAULT_QUEUE_NAME, DEFAULT_LOCK_SECONDS, type QueueResult } from '../queueNames.js';
+import { cancelKey, DEFAULT_QUEUE_NAME, DEFAULT_LOCK_SECONDS, type QueueProgress, type QueueResult } from '../queueNames.js';
 import { packRun } from '../wire/runBundle.js';
 import { DEFAULT_MAX_JOB_BYTES, wireJobBytes, wireJobSchema, type WireJob } from '../wire/wireJob.js';
 import { materialize } from './materialize.js';
@@ -63,6 +63,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const log = options.onLog ?? (() => {});
   const maxBytes = options.maxJobBytes ?? DEFAULT_MAX_JOB_BYTES;
   const models = new Set(['use-lite', ...(options.models ?? [])]);
+  const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
   const lanes: WorkerLane[] = Array.from({ length: processes }, (_, i) => openTuneLane(i));
   const redis = connectQueue(options.url, `panda-worker ${name}`);
   await waitForQueue(redis, options.url);
@@ -80,18 +81,22 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     const local: TuneJob = await materialize(wire, jobDir, options.dataDir);
     const lane = lanes.pop()!;
     log(`${wire.label}: started (attempt ${job.attemptsMade + 1}, process ${lanes.length})`);
-    let lastSent = 0;
-    const onEvent = (e: unknown) => {
-      const ev = e as ProgressEvent;
-      if (ev.type !== 'step' || Date.now() - lastSent < 1000) return;
-      lastSent = Date.now();
-      void job.updateProgress({ phase: ev.phase, step: ev.step, total: ev.total, ...(ev.loss !== undefined ? { loss: ev.loss } : {}) }).catch(() => {});
-    };
+    const progress = publisher(job);
+    // A coordinator asks for a stop through a key; the run then stops before its next step and
+    // returns its best weights, as a local cancel does.
+    const stop = new AbortController();
+    const key = cancelKey(queueName, String(job.id));
+    const watch = setInterval(() => {
+      void redis.exists(key).then((n) => n && stop.abort(), () => {});
+    }, 1000);
     let outcome;
     try {
-      outcome = await lane.run<TuneJob, TuneTaskResult>(local, onEvent);
+      outcome = await lane.run<TuneJob, TuneTaskResult>(local, progress.onEvent, stop.signal);
     } finally {
+      clearInterval(watch);
       lanes.push(lane);
+      await progress.flush();
+      void redis.del(key).catch(() => {});
     }
     finished++;
     if (!outcome.ok) {
@@ -110,7 +115,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
 
   const lockDuration = (options.lockSeconds ?? DEFAULT_LOCK_SECONDS) * 1000;
-  const worker = new Worker(options.queueName ?? DEFAULT_QUEUE_NAME, processJob, {
+  const worker = new Worker(queueName, processJob, {
     connection: redis,
     concurrency: processes,
     name,
@@ -121,7 +126,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   });
   worker.on('error', (err) => log(`queue error: ${err.message}`));
   worker.on('stalled', (jobId) => log(`job ${jobId} stalled (its worker stopped renewing its lock): handed on`));
-  log(`worker ${name}: ${processes} process(es) on ${redactUrl(options.url)}, queue ${options.queueName ?? DEFAULT_QUEUE_NAME}`);
+  log(`worker ${name}: ${processes} process(es) on ${redactUrl(options.url)}, queue ${queueName}`);
   return {
     name,
     finished: () => finished,
@@ -129,6 +134,40 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       await worker.close(force);
       for (const lane of lanes) lane.close();
       redis.disconnect();
+    },
+  };
+}
+
+/** Keep this many recent non-step events in a job's published progress. */
+const JOURNAL = 50;
+
+/**
+ * Publishes a running job's events as its BullMQ progress ({@link QueueProgress}), at most every
+ * half second (the last state is always sent by `flush`).
+ */
+function publisher(job: Job): { onEvent: (e: unknown) => void; flush: () => Promise<void> } {
+  const state: QueueProgress = { events: [] };
+  let seq = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let last = 0;
+  const send = async () => {
+    timer = undefined;
+    last = Date.now();
+    await job.updateProgress(state as unknown as object).catch(() => {});
+  };
+  return {
+    onEvent(e) {
+      const ev = e as ProgressEvent;
+      if (ev.type === 'step') state.step = { phase: ev.phase, step: ev.step, total: ev.total, ...(ev.loss !== undefined ? { loss: ev.loss } : {}), ...(ev.stepsPerSecond !== undefined ? { stepsPerSecond: ev.stepsPerSecond } : {}) };
+      else {
+        state.events.push({ seq: ++seq, event: ev as unknown as Record<string, unknown> });
+        if (state.events.length > JOURNAL) state.events.shift();
+      }
+      if (!timer) timer = setTimeout(() => void send(), Math.max(0, 500 - (Date.now() - last)));
+    },
+    async flush() {
+      if (timer) clearTimeout(timer);
+      await send();
     },
   };
 }

@@ -26,6 +26,11 @@ export interface ProcessPoolOptions {
    * interrupted batch loses only the jobs in flight). May return a promise; the lane waits for it.
    */
   onOutcome?: (jobIndex: number, outcome: JobOutcome<unknown>) => void | Promise<void>;
+  /**
+   * Stops the batch: running jobs are asked to stop (they return what they have), jobs not yet
+   * started come back as `CANCELLED`.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -73,8 +78,12 @@ export class WorkerLane {
     return this.#child?.pid;
   }
 
-  /** Runs one job in the lane's process; `onEvent` gets the job's progress events. */
-  async run<J, R>(job: J, onEvent?: (event: unknown) => void): Promise<JobOutcome<R>> {
+  /**
+   * Runs one job in the lane's process; `onEvent` gets the job's progress events. Aborting
+   * `signal` asks the job to stop (the handler's own signal aborts; a tuning run then stops before
+   * its next step and still returns its result with the best weights so far).
+   */
+  async run<J, R>(job: J, onEvent?: (event: unknown) => void, signal?: AbortSignal): Promise<JobOutcome<R>> {
     if (!this.#child || this.#child.exitCode !== null || this.#child.signalCode !== null) this.#child = this.#start();
     const child = this.#child;
     const id = this.#nextId++;
@@ -96,13 +105,19 @@ export class WorkerLane {
         cleanup();
         resolve({ ok: false, error: new PandaError('INTERNAL', `worker ${worker} exited (${signal ?? `code ${code}`}) during job ${id}`), worker, seconds: (performance.now() - t0) / 1000 });
       };
+      const onAbort = () => {
+        if (child.connected) child.send({ kind: 'cancel', id });
+      };
       const cleanup = () => {
         child.off('message', onMessage);
         child.off('exit', onExit);
+        signal?.removeEventListener('abort', onAbort);
       };
       child.on('message', onMessage);
       child.once('exit', onExit);
       child.send({ kind: 'job', id, job });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -129,7 +144,9 @@ export async function runInPool<J, R>(jobs: readonly J[], options: ProcessPoolOp
     try {
       while (next < jobs.length) {
         const index = next++;
-        const outcome = await workerLane.run<J, R>(jobs[index]!, onEvent ? (e) => onEvent(index, e) : undefined);
+        const outcome = options.signal?.aborted
+          ? { ok: false as const, error: new PandaError('CANCELLED', `job ${index} was cancelled before it started`), worker, seconds: 0 }
+          : await workerLane.run<J, R>(jobs[index]!, onEvent ? (e) => onEvent(index, e) : undefined, options.signal);
         outcomes[index] = outcome;
         await options.onOutcome?.(index, outcome);
       }
@@ -152,17 +169,28 @@ export function serveWorker<J, R>(handler: (job: J, emit: (event: unknown) => vo
   if (!process.send) throw new PandaError('INTERNAL', 'serveWorker must run in a process started by runInPool');
   const parentGone = new AbortController();
   process.once('disconnect', () => parentGone.abort());
-  process.on('message', async (msg: { kind: 'job'; id: number; job: J }) => {
+  // Per job: aborted by the parent's `cancel` for that job, or when the parent goes away.
+  const cancels = new Map<number, AbortController>();
+  process.on('message', async (msg: { kind: 'job'; id: number; job: J } | { kind: 'cancel'; id: number }) => {
+    if (msg?.kind === 'cancel') {
+      cancels.get(msg.id)?.abort();
+      return;
+    }
     if (msg?.kind !== 'job') return;
     const send = (m: WorkerMessage) => {
       if (process.connected) process.send!(m);
     };
+    const cancel = new AbortController();
+    cancels.set(msg.id, cancel);
+    const signal = AbortSignal.any([parentGone.signal, cancel.signal]);
     try {
-      const value = await handler(msg.job, (event) => send({ kind: 'event', id: msg.id, event }), parentGone.signal);
+      const value = await handler(msg.job, (event) => send({ kind: 'event', id: msg.id, event }), signal);
       send({ kind: 'result', id: msg.id, value });
     } catch (err) {
       const e = err as { code?: string; message?: string };
       send({ kind: 'error', id: msg.id, code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: e.message ?? String(err) });
+    } finally {
+      cancels.delete(msg.id);
     }
   });
 }

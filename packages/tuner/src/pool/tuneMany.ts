@@ -25,6 +25,8 @@ export function tuneMany(
     onEvent?: (job: number, event: ProgressEvent) => void;
     /** Each job's outcome as soon as it ends (see ProcessPoolOptions.onOutcome). */
     onOutcome?: (job: number, outcome: JobOutcome<TuneTaskResult>) => void | Promise<void>;
+    /** Stops the batch: running runs stop before their next step and return; the rest are CANCELLED. */
+    signal?: AbortSignal;
   } = {},
 ): Promise<JobOutcome<TuneTaskResult>[]> {
   const plugins = loadedPlugins().map((p) => p.url);
@@ -34,6 +36,7 @@ export function tuneMany(
       modulePath: workerPath(),
       ...(options.workers ? { workers: options.workers } : {}),
       ...(options.onOutcome ? { onOutcome: options.onOutcome as (i: number, o: JobOutcome<unknown>) => void | Promise<void> } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     },
     (i, e) => options.onEvent?.(i, e as ProgressEvent),
   );
