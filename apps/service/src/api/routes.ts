@@ -247,7 +247,7 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
       operationId: 'jobEvents',
       summary: 'live progress as server-sent events',
       description:
-        'Events: `snapshot` (the job now, curve points included), then `progress` (a training event: start, step with loss, eval with dev accuracy, log), `status` (the job after a status change), and `end` when the job reaches a final status. A comment line every 15 s keeps idle connections open.',
+        'Events: `snapshot` (the job now, curve points included), then `progress` (a training event: start, step with loss, eval with dev accuracy, phase (examples scored in evaluate / test / features, the bank), log; with `state`: the current phase and every phase\'s progress and ETA), `status` (the job after a status change), and `end` when the job reaches a final status. A comment line every 15 s keeps idle connections open.',
       tag: 'jobs',
       params: idParams,
       response: { description: 'an event stream', contentType: 'text/event-stream' },
@@ -280,7 +280,8 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
                 if (!queue.length && !closed) await stream.write(': keep-alive\n\n');
               }
               for (const e of queue.splice(0)) {
-                if (e.type === 'progress') await stream.writeSSE({ event: 'progress', data: JSON.stringify(e.event) });
+                // The event, and where the job's phases stand after it (`state`: the current phase, each phase's progress and ETA).
+                if (e.type === 'progress') await stream.writeSSE({ event: 'progress', data: JSON.stringify({ ...e.event, state: { phase: e.progress.phase, phases: e.progress.phases } }) });
                 else {
                   await stream.writeSSE({ event: 'status', data: JSON.stringify(publicJob(e.job, prompts)) });
                   if (FINAL_STATUSES.includes(e.job.status)) final = true;

@@ -243,7 +243,7 @@ export const datasetPreviewSchema = z.object({
   dataset: datasetInfoSchema,
   columns: z.array(z.string()),
   rows: z.array(z.object({ line: z.number().int(), cells: z.array(z.string()) })).describe('the first data rows as parsed'),
-  badRows: z.array(z.object({ line: z.number().int(), reason: z.string() })).describe('rows a training job would refuse, with the reason (at most 100)'),
+  badRows: z.array(z.object({ line: z.number().int(), reason: z.string() })).describe('rows that cannot be parsed or have another number of fields than the header, and (with text and label columns) rows a training job would refuse, each with the reason (at most 100)'),
   badRowCount: z.number().int(),
   labelValues: z.record(z.string(), z.array(z.object({ value: z.string(), count: z.number().int() }))).describe('for each column with at most 50 distinct values: its values and counts (candidate label columns)'),
 });

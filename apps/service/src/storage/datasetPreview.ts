@@ -52,15 +52,24 @@ export async function previewDataset(file: string, options: PreviewOptions): Pro
     });
   }
   if (!columns) throw new PandaError('DATA_ROW_INVALID', `${options.name}: the file has no header row`);
-  if (options.columns) {
-    // The training reader's own checks (it names the line and the reason of each row it would refuse).
+  const labelAt = options.columns ? columns.indexOf(options.columns.label) : -1;
+  const seen = labelAt >= 0 ? distinct[labelAt] : undefined;
+  const labels = options.labels?.length ? options.labels : seen ? [...seen.keys()].filter((v) => v.trim() !== '') : undefined;
+  if (options.columns && labels?.length) {
+    // The training reader's own checks (it names the line and the reason of each row it would
+    // refuse). Without a label list every value of the label column counts as a label (a reader
+    // without labels would read a regression target); a column of too many values is not checked.
     await readDelimitedFile(file, {
       delimiter,
       header: true,
       columns: options.columns,
-      ...(options.labels?.length ? { labels: options.labels } : {}),
+      labels,
       skipBadRows: true,
       onSkip: (r) => bad.has(r.line) || bad.set(r.line, r.reason),
+    }).catch((err: unknown) => {
+      // A column that is not in the file: the reader's error, naming the upload rather than the server path.
+      if (err instanceof PandaError) throw new PandaError(err.code, err.message.replaceAll(file, options.name), { details: { line: 1 } });
+      throw err;
     });
   }
   const labelValues: DatasetPreview['labelValues'] = {};
