@@ -124,11 +124,8 @@ function onJobEvent(id, event, data) {
   if (event === 'end') return onFinished(id);
   if (event !== 'progress' || !c) return;
   const p = c.job.progress;
-  if (data.type === 'start') {
-    p.total = data.total;
-    p.losses = [];
-    p.evals = [];
-  }
+  // As the service keeps the curve: a resumed run repeats its steps after the checkpoint (dropped below), a transfer's next run continues it.
+  if (data.type === 'start') p.total = data.total;
   if (data.type === 'step') {
     while (p.losses.length && p.losses[p.losses.length - 1][0] >= data.step) p.losses.pop();
     p.step = data.step;
