@@ -10,22 +10,38 @@ import { idParams, runSchema } from './schemas.js';
 type Run = z.infer<typeof runSchema>;
 type Source = Run['sources'][number];
 
+/** What a job's result holds, as far as the run page reads it (tuning, transfer and retrieval jobs). */
+interface ResultFields {
+  config?: Record<string, unknown>;
+  metrics?: Record<string, unknown>;
+  /** transfer */
+  metric?: string;
+  sources?: Array<{ id: string; task: string; similarity: number; beta: number }>;
+  ranking?: Array<{ id: string; task: string; similarity: number; beta: number }>;
+  teachers?: Array<Record<string, unknown> & { dir?: string }>;
+  student?: { devAccuracy: number; testAccuracy?: number };
+  /** retrieval */
+  probe?: { metric?: string; devScore?: number; devAccuracy?: number };
+  hits?: Array<{ id: string; task: string; score: number; similarity?: number; beta?: number }>;
+}
+
+const resultOf = (job: JobRecord | undefined): ResultFields | undefined => (job?.result ?? undefined) as ResultFields | undefined;
+
 /** The bank prompts behind a job's result: a transfer's ranking (chosen ones marked), a retrieval's hits. */
 function sourcesOf(job: JobRecord | undefined): Source[] {
-  const r = job?.result as Record<string, any> | null | undefined;
+  const r = resultOf(job);
   if (!r) return [];
   if (job!.kind === 'transfer') {
-    const chosen = new Set((r.sources ?? []).map((s: { id: string }) => s.id));
-    const ranking: any[] = r.ranking ?? r.sources ?? [];
-    return ranking.map((s) => ({ id: s.id, task: s.task, similarity: s.similarity, beta: s.beta ?? null, chosen: chosen.has(s.id) }));
+    const chosen = new Set((r.sources ?? []).map((s) => s.id));
+    return (r.ranking ?? r.sources ?? []).map((s) => ({ id: s.id, task: s.task, similarity: s.similarity, beta: s.beta ?? null, chosen: chosen.has(s.id) }));
   }
-  if (job!.kind === 'retrieve') return (r.hits ?? []).map((h: any) => ({ id: h.id, task: h.task, similarity: h.similarity ?? h.score, beta: h.beta ?? null, chosen: false }));
+  if (job!.kind === 'retrieve') return (r.hits ?? []).map((h) => ({ id: h.id, task: h.task, similarity: h.similarity ?? h.score, beta: h.beta ?? null, chosen: false }));
   return [];
 }
 
-/** A run's metrics: a tuning job's own, or a transfer's student (its teachers beside it). */
+/** A run's metrics: a tuning job's own, a transfer's student's, a retrieval's probe run's, else the folder's. */
 function metricsOf(job: JobRecord | undefined, adapter: Record<string, unknown> | undefined): Record<string, unknown> | null {
-  const r = job?.result as Record<string, any> | null | undefined;
+  const r = resultOf(job);
   if (r?.metrics) return r.metrics;
   if (r?.student) return { metric: r.metric, devScore: r.student.devAccuracy, ...(r.student.testAccuracy !== undefined ? { testScore: r.student.testAccuracy } : {}) };
   if (r?.probe) return { metric: r.probe.metric ?? 'accuracy', devScore: r.probe.devScore ?? r.probe.devAccuracy };
@@ -41,9 +57,9 @@ async function runDetails(parts: ServiceParts, dir: ServiceDir, id: string): Pro
   // A transfer job's folder holds probe/, teacher-*/ and student/: its config is the student's.
   const own = files.some((f) => f.path === 'adapter_config.json') ? '' : files.some((f) => f.path === 'student/adapter_config.json') ? 'student/' : null;
   const adapter = own === null ? undefined : await readRunJson(folder, `${own}adapter_config.json`);
-  const result = job?.result as Record<string, any> | null | undefined;
-  const config = (result?.config as Record<string, unknown> | undefined) ?? (adapter?.config as Record<string, unknown> | undefined) ?? ((job?.request as any)?.config as Record<string, unknown> | undefined) ?? null;
-  const request = job?.request as { task?: unknown } | undefined;
+  const result = resultOf(job);
+  const request = job?.request as { task?: unknown; config?: Record<string, unknown> } | undefined;
+  const config = result?.config ?? (adapter?.config as Record<string, unknown> | undefined) ?? request?.config ?? null;
   const task = typeof request?.task === 'string' ? request.task : ((request?.task as { name?: string } | undefined)?.name ?? (adapter?.task as string | undefined) ?? null);
   return {
     id,
@@ -53,7 +69,7 @@ async function runDetails(parts: ServiceParts, dir: ServiceDir, id: string): Pro
     config,
     metrics: metricsOf(job, adapter),
     sources: sourcesOf(job),
-    teachers: job?.kind === 'transfer' ? ((result?.teachers ?? []) as Array<Record<string, unknown>>).map(({ dir: _d, ...t }) => t) : [],
+    teachers: job?.kind === 'transfer' ? (result?.teachers ?? []).map(({ dir: _d, ...t }) => t) : [],
     files,
     bytes: files.reduce((a, f) => a + f.bytes, 0),
   };
