@@ -201,6 +201,8 @@ describe.skipIf(!hasChromium)('the web page in headless Chromium', () => {
     await page.fill('#search-k', '2');
     await page.click('#search-form button[type="submit"]');
     await page.locator('#search-table').waitFor({ timeout: 120_000 });
+    // The search's probe run, then the data set's task embedding.
+    expect(await page.locator('.job .phase[data-phase="embedding"]').allInnerTexts()).toEqual(['embedding 1/1 tasks ✓']);
     const rows = await page.locator('#search-table tbody tr').allInnerTexts();
     expect(rows).toHaveLength(2);
     expect(rows.map((r) => r.split('\t')[2]).sort()).toEqual(['afinn', 'reviews']);
@@ -230,6 +232,8 @@ describe.skipIf(!hasChromium)('the web page in headless Chromium', () => {
     ids.transferJob = await startedJob();
     const card = page.locator(`.job[data-job="${ids.transferJob}"]`);
     await card.locator('.status.done').waitFor({ timeout: 180_000 });
+    // The student's run, then storing it in the bank.
+    expect(await card.locator('.phase').allInnerTexts()).toEqual(['train 3/3 steps ✓', 'evaluate 12/12 examples ✓', 'bank 1/1 prompts ✓']);
     await card.locator('a.button', { hasText: 'Run page' }).click();
     await page.locator('#run-sources').waitFor().catch(async (err: unknown) => {
       throw new Error(`${(err as Error).message}: the run page shows ${await page.locator('#run').innerText()}`);

@@ -28,7 +28,7 @@ export const jobProgressSchema = z.object({
   losses: z.array(z.tuple([z.number(), z.number()])).describe('[step, loss] pairs, thinned to at most 1000 points'),
   evals: z.array(z.object({ step: z.number(), epoch: z.number(), devAccuracy: z.number(), trainLoss: z.number().nullable() })).describe('dev evaluations'),
   message: z.string().nullable().describe('last log line of the job'),
-  phase: z.string().nullable().describe("what the job does now: 'train' (optimiser steps), 'evaluate' (dev), 'test', 'features' (a linear probe's cached features), 'bank' (storing the prompt with its task embedding); null before it starts"),
+  phase: z.string().nullable().describe("what the job does now: 'train' (optimiser steps), 'evaluate' (dev), 'test', 'features' (a linear probe's cached features), 'embedding' (a target's task embedding, in retrieval and transfer), 'bank' (storing the prompt with its task embedding); null before it starts"),
   phases: z.array(phaseProgressSchema).describe('every phase of the current run, in the order they began, each with its progress and ETA (a transfer job restarts the list for each of its runs)'),
 });
 export type JobProgress = z.infer<typeof jobProgressSchema>;
