@@ -213,6 +213,9 @@ describe.skipIf(!hasChromium)('the web page in headless Chromium', () => {
     const ticks = await page.locator('#heatmap text.legend-tick').allTextContents();
     expect(new Set(ticks).size).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#heatmap rect.legend-bar').count()).toBe(1);
+    // Two tasks in the bank: a 2 × 2 map, 1.000 on the diagonal.
+    expect(await page.locator('#heatmap rect[data-cell]').count()).toBe(4);
+    expect(await page.locator('#heatmap rect[data-cell="1,1"] title').textContent()).toMatch(/: 1\.000$/);
     await page.locator('#view-bank').screenshot({ path: join(SHOTS, 'bank-search.png') });
     noErrors();
   });
