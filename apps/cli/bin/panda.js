@@ -14,7 +14,9 @@ if (existsSync(fileURLToPath(dist))) {
 } else {
   const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = spawn(process.execPath, ['--conditions=@panda/source', '--import', tsx, main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // The IPC channel is the child's lifeline: if this process dies (even by SIGKILL) the channel
+  // closes and the child leaves (src/main.ts), instead of training on as an orphan nobody waits for.
+  const child = spawn(process.execPath, ['--conditions=@panda/source', '--import', tsx, main, ...process.argv.slice(2)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
   // Ctrl-C reaches the whole process group, the child included: this process only waits for the
   // child to finish its step. A SIGTERM or SIGHUP sent to this process alone is passed on.
   const relay = (signal) => () => child.kill(signal);

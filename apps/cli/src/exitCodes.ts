@@ -28,6 +28,8 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   NON_FINITE_LOSS: EXIT.usage,
   DIR_LOCKED: EXIT.usage,
   RUN_EXISTS: EXIT.usage,
+  QUEUE_UNAVAILABLE: EXIT.io,
+  JOB_REJECTED: EXIT.usage,
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +133,28 @@ describe('bin/panda.js', () => {
     }
     process.kill(Number(child.split('\n')[0]), 'SIGKILL');
     expect(await exited).toBe(137);
+    parent.stdin!.end();
+  });
+
+  it('the panda process leaves when bin/panda.js is SIGKILLed, instead of running on as an orphan', async () => {
+    // `panda serve` runs until stopped; wait until it serves, so the child is surely up.
+    const parent = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--dir', join(dir, 'orphan-service')], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    await new Promise<void>((resolve) => parent.stdout!.on('data', (d: Buffer) => d.toString().includes('panda service at') && resolve()));
+    const child = spawnSync('pgrep', ['-P', String(parent.pid)], { encoding: 'utf8' }).stdout.trim();
+    expect(child).not.toBe('');
+    const pid = Number(child.split('\n')[0]);
+    parent.kill('SIGKILL');
+    // Alive: it has a /proc entry that is not a zombie (an orphan's zombie may wait for a reaper).
+    const alive = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 20_000;
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toBe(false);
     parent.stdin!.end();
   });
 });

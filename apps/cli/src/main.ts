@@ -8,11 +8,20 @@ import { serveCommand } from './commands/serve.js';
 import { bankCommand } from './commands/bank.js';
 import { transferCommand } from './commands/transfer.js';
 import { gridCommand } from './commands/grid.js';
+import { workerCommand } from './commands/worker.js';
 import { templatesCommand } from './commands/templates.js';
 import { exportCommand, importCommand } from './commands/peft.js';
 import { EXIT, exitCodeFor } from './exitCodes.js';
 import { loadCliPlugins, PLUGINS_ENV } from './plugins.js';
 import { addExamples } from './ui/examples.js';
+
+// Started by bin/panda.js in the workspace: it holds an IPC channel to us. When that process dies
+// (killed, even by SIGKILL), the channel closes and we leave too (137, as for SIGKILL), rather than
+// run on as an orphan. The channel alone does not keep us alive.
+if (process.channel) {
+  process.channel.unref();
+  process.once('disconnect', () => process.exit(137));
+}
 
 // `panda … | head`: a reader that has seen enough closes the pipe; stop quietly, not with a stack.
 for (const stream of [process.stdout, process.stderr]) {
@@ -37,6 +46,7 @@ const program = new Command('panda')
   .addCommand(predictCommand())
   .addCommand(transferCommand())
   .addCommand(gridCommand())
+  .addCommand(workerCommand())
   .addCommand(bankCommand())
   .addCommand(templatesCommand())
   .addCommand(exportCommand())

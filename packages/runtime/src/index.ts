@@ -10,5 +10,5 @@ export type { RawTensor, SafetensorsDtype, TensorToWrite } from './safetensors/f
 export { saveSafetensors, loadSafetensors } from './safetensors/tensorsIo.js';
 export type { TensorSpec } from './safetensors/tensorsIo.js';
 export { writeFileAtomic } from './fs/writeFileAtomic.js';
-export { runInPool, serveWorker } from './pool/processPool.js';
+export { runInPool, serveWorker, WorkerLane } from './pool/processPool.js';
 export type { JobOutcome, ProcessPoolOptions } from './pool/processPool.js';

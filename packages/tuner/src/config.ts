@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PandaError } from '@panda/core';
 
 /**
  * The largest learning rate a run takes. AdamW's step is about lr per weight, so even 10 moves a
@@ -75,3 +76,14 @@ export const tuneConfigSchema = z
 
 export type TuneConfig = z.infer<typeof tuneConfigSchema>;
 export type TuneConfigInput = z.input<typeof tuneConfigSchema>;
+
+/**
+ * The tuner config, validated: a bad value is a typed `CONFIG_INVALID` naming the field (not a
+ * bare ZodError), wherever the config comes from (a library call, a pool or queue job, a file).
+ */
+export function parseTuneConfig(input: unknown): TuneConfig {
+  const parsed = tuneConfigSchema.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
+  throw new PandaError('CONFIG_INVALID', `invalid tuning config: ${issues.join('; ')}`, { details: { issues } });
+}

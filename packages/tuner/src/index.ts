@@ -1,4 +1,4 @@
-export { tuneConfigSchema, MAX_LEARNING_RATE } from './config.js';
+export { tuneConfigSchema, parseTuneConfig, MAX_LEARNING_RATE } from './config.js';
 export type { TuneConfig, TuneConfigInput } from './config.js';
 export { tune } from './train/tune.js';
 export { trainStep } from './train/step.js';
@@ -37,7 +37,8 @@ export { tuneTask } from './job/tuneTask.js';
 export type { TuneTaskOptions, TuneTaskResult } from './job/tuneTask.js';
 export { accumulateGradients, microBatches } from './train/accumulate.js';
 export type { MicroGrads } from './train/accumulate.js';
-export { tuneMany } from './pool/tuneMany.js';
+export { tuneMany, openTuneLane } from './pool/tuneMany.js';
+export type { TuneRunner } from './pool/tuneMany.js';
 export type { TuneJob } from './pool/tuneJob.js';
 export { distillConfigSchema } from './distill/config.js';
 export type { DistillConfig, DistillConfigInput } from './distill/config.js';

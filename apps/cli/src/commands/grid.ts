@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { initBackend, parseBackendName } from '@panda/runtime';
 import { gridSpecSchema, runGrid, writeGridReport } from '@panda/transfer';
+import { queueRunner } from '@panda/queue';
 import { progressPrinter } from '../ui/progress.js';
 import { addSchemaOptions, parseOptions, schemaOptions, typedValues } from '../config/schemaOptions.js';
 import { readConfigFile, splitConfig } from '../config/configFile.js';
@@ -19,9 +20,11 @@ export function gridCommand(): Command {
   cmd.option('-c, --config <file>', 'read the grid spec from a YAML or JSON file (every key of the spec, nested parts included); flags override it');
   cmd.option('--backend <name>', 'TensorFlow.js backend (default: first that loads; or $PANDA_BACKEND)');
   cmd.option('--report-only', 'only (re)write the report of the grid in --out');
+  cmd.option('--queue <url>', 'run the cells on `panda worker`s through a BullMQ queue on Redis (redis://host:port, rediss:// for TLS) instead of a local pool; this process keeps the grid store and the report');
+  cmd.option('--queue-name <name>', 'the BullMQ queue (default panda-tune; workers must use the same)');
   cmd.option('--json', 'print progress as JSON lines on stderr and the summary as JSON on stdout');
   cmd.action(async (_flags, command: Command) => {
-    const opts = command.opts() as { out: string; config?: string; backend?: string; reportOnly?: boolean; json?: boolean };
+    const opts = command.opts() as { out: string; config?: string; backend?: string; reportOnly?: boolean; json?: boolean; queue?: string; queueName?: string };
     const json = opts.json ?? false;
     let summary: Record<string, unknown> = {};
     if (!opts.reportOnly) {
@@ -31,7 +34,8 @@ export function gridCommand(): Command {
       if (!json) process.stderr.write(`${backend.report}\n`);
       const progress = progressPrinter({ json });
       try {
-        summary = await runGrid({ dir: opts.out, spec: parsed, onProgress: progress.listener });
+        const runner = opts.queue ? queueRunner({ url: opts.queue, ...(opts.queueName ? { queueName: opts.queueName } : {}), onLog: (message) => progress.listener({ type: 'log', message }) }) : undefined;
+        summary = await runGrid({ dir: opts.out, spec: parsed, onProgress: progress.listener, ...(runner ? { runner } : {}) });
       } finally {
         progress.stop();
       }

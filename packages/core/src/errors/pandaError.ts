@@ -40,6 +40,11 @@ export const ERROR_CODES = [
   'DIR_LOCKED',
   // An output folder already holds a finished run (overwrite it explicitly).
   'RUN_EXISTS',
+  // A job queue (Redis behind BullMQ) that cannot be reached or refuses the connection.
+  'QUEUE_UNAVAILABLE',
+  // A queue worker refuses a job it must not run (a path outside its working folder, data over the
+  // size limit, a model it does not hold); `details` says which.
+  'JOB_REJECTED',
   'INTERNAL',
 ] as const;
 

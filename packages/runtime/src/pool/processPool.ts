@@ -45,6 +45,75 @@ function defaultExecArgv(modulePath: string): string[] {
 }
 
 /**
+ * One worker process that runs jobs one at a time and outlives them (it loads its backend and
+ * backbones once). A worker that dies fails its job with `INTERNAL` and is started again for the
+ * next job. `runInPool` runs a lane per worker; a queue worker keeps lanes for as long as it serves.
+ */
+export class WorkerLane {
+  readonly #options: ProcessPoolOptions;
+  readonly #index: number;
+  #child: ChildProcess | undefined;
+  #nextId = 0;
+
+  constructor(options: ProcessPoolOptions, index = 0) {
+    this.#options = options;
+    this.#index = index;
+  }
+
+  #start(): ChildProcess {
+    return fork(this.#options.modulePath, [], {
+      execArgv: this.#options.execArgv ?? defaultExecArgv(this.#options.modulePath),
+      env: { ...process.env, ...this.#options.env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+  }
+
+  /** The process id of the lane's worker (undefined before its first job). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Runs one job in the lane's process; `onEvent` gets the job's progress events. */
+  async run<J, R>(job: J, onEvent?: (event: unknown) => void): Promise<JobOutcome<R>> {
+    if (!this.#child || this.#child.exitCode !== null || this.#child.signalCode !== null) this.#child = this.#start();
+    const child = this.#child;
+    const id = this.#nextId++;
+    const worker = this.#index;
+    const t0 = performance.now();
+    return new Promise<JobOutcome<R>>((resolve) => {
+      const onMessage = (msg: WorkerMessage) => {
+        if (msg.id !== id) return;
+        if (msg.kind === 'event') {
+          onEvent?.(msg.event);
+          return;
+        }
+        cleanup();
+        const seconds = (performance.now() - t0) / 1000;
+        if (msg.kind === 'result') resolve({ ok: true, value: msg.value as R, worker, seconds });
+        else resolve({ ok: false, error: new PandaError((msg.code as never) ?? 'INTERNAL', msg.message), worker, seconds });
+      };
+      const onExit = (code: number | null, signal: string | null) => {
+        cleanup();
+        resolve({ ok: false, error: new PandaError('INTERNAL', `worker ${worker} exited (${signal ?? `code ${code}`}) during job ${id}`), worker, seconds: (performance.now() - t0) / 1000 });
+      };
+      const cleanup = () => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send({ kind: 'job', id, job });
+    });
+  }
+
+  /** Stops the lane's process (a job in flight fails). */
+  close(): void {
+    this.#child?.kill();
+    this.#child = undefined;
+  }
+}
+
+/**
  * Runs independent jobs in a pool of worker processes (the wasm backend is single-threaded, so
  * parallel runs need processes). Jobs go to the first free worker, in order; results come back in
  * job order. A job that throws yields `{ ok: false }` without stopping the others; a worker that
@@ -55,49 +124,17 @@ export async function runInPool<J, R>(jobs: readonly J[], options: ProcessPoolOp
   const outcomes: JobOutcome<R>[] = new Array(jobs.length);
   let next = 0;
 
-  const startWorker = (): ChildProcess =>
-    fork(options.modulePath, [], {
-      execArgv: options.execArgv ?? defaultExecArgv(options.modulePath),
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-
   const lane = async (worker: number): Promise<void> => {
-    let child = startWorker();
+    const workerLane = new WorkerLane(options, worker);
     try {
       while (next < jobs.length) {
         const index = next++;
-        const t0 = performance.now();
-        const outcome = await new Promise<JobOutcome<R>>((resolve) => {
-          const onMessage = (msg: WorkerMessage) => {
-            if (msg.id !== index) return;
-            if (msg.kind === 'event') {
-              onEvent?.(index, msg.event);
-              return;
-            }
-            cleanup();
-            const seconds = (performance.now() - t0) / 1000;
-            if (msg.kind === 'result') resolve({ ok: true, value: msg.value as R, worker, seconds });
-            else resolve({ ok: false, error: new PandaError((msg.code as never) ?? 'INTERNAL', msg.message), worker, seconds });
-          };
-          const onExit = (code: number | null, signal: string | null) => {
-            cleanup();
-            resolve({ ok: false, error: new PandaError('INTERNAL', `worker ${worker} exited (${signal ?? `code ${code}`}) during job ${index}`), worker, seconds: (performance.now() - t0) / 1000 });
-          };
-          const cleanup = () => {
-            child.off('message', onMessage);
-            child.off('exit', onExit);
-          };
-          child.on('message', onMessage);
-          child.once('exit', onExit);
-          child.send({ kind: 'job', id: index, job: jobs[index] });
-        });
+        const outcome = await workerLane.run<J, R>(jobs[index]!, onEvent ? (e) => onEvent(index, e) : undefined);
         outcomes[index] = outcome;
         await options.onOutcome?.(index, outcome);
-        if (!outcome.ok && child.exitCode !== null) child = startWorker();
       }
     } finally {
-      child.kill();
+      workerLane.close();
     }
   };
 

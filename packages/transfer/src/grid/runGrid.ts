@@ -4,7 +4,7 @@ import { silent, type ProgressListener } from '@panda/core';
 import { initBackend } from '@panda/runtime';
 import { loadBackbone, type Backbone } from '@panda/backbones';
 import { asTrainable, getTask, resolveDataDir } from '@panda/datasets';
-import { loadRun, tuneMany, type TuneJob, type TuneTaskResult } from '@panda/tuner';
+import { loadRun, tuneMany, type TuneJob, type TuneRunner, type TuneTaskResult } from '@panda/tuner';
 import { describeRun } from '../embedding/taskEmbedding.js';
 import { betaFrom } from '../beta/beta.js';
 import { transferMetric } from '../metrics/transferMetrics.js';
@@ -18,7 +18,15 @@ export interface RunGridOptions {
   onProgress?: ProgressListener;
   /** A loaded backbone for the in-process parts (task embeddings); default: the spec's `model`. */
   backbone?: Backbone;
+  /**
+   * Where the runs execute: a local process pool (`tuneMany`, the default) or a queue's workers
+   * (`queueRunner` of @panda/queue). This process stays the one writer of the grid store either way.
+   */
+  runner?: TuneRunner;
 }
+
+/** Seconds between two progress lines of one cell. */
+const CELL_PROGRESS_SECONDS = 10;
 
 interface Cell {
   id: string;
@@ -61,10 +69,17 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
       if (todo.length === 0) return;
       let finished = 0;
       onProgress({ type: 'start', phase: 'grid', total: todo.length, message: name });
-      await tuneMany(
-        todo.map((c) => c.job),
+      const lastLine = new Map<number, number>();
+      await (options.runner ?? tuneMany)(
+        todo.map((c) => ({ ...c.job, label: c.id })),
         {
           ...(spec.workers ? { workers: spec.workers } : {}),
+          // Per-cell progress, at most one line per cell every few seconds (the bar counts cells).
+          onEvent: (i, e) => {
+            if (e.type !== 'step' || Date.now() - (lastLine.get(i) ?? 0) < CELL_PROGRESS_SECONDS * 1000) return;
+            lastLine.set(i, Date.now());
+            onProgress({ type: 'log', message: `  ${todo[i]!.id}: ${e.phase} step ${e.step}/${e.total}${e.loss !== undefined ? `, loss ${e.loss.toFixed(4)}` : ''}` });
+          },
           onOutcome: (i, outcome) => {
             const c = todo[i]!;
             finished++;

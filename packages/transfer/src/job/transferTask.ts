@@ -5,7 +5,7 @@ import { PandaError, silent, type ProgressListener } from '@panda/core';
 import { loadBackbone, type Backbone } from '@panda/backbones';
 import { PromptBank } from '@panda/bank';
 import { asTrainable, resolveDataDir, type TaskDefinition } from '@panda/datasets';
-import { distillConfigSchema, loadRun, tuneConfigSchema, tuneTask, type TuneTaskResult } from '@panda/tuner';
+import { distillConfigSchema, loadRun, parseTuneConfig, tuneConfigSchema, tuneTask, type TuneTaskResult } from '@panda/tuner';
 import { describeRun, taskEmbeddingConfigSchema, type TaskEmbeddingConfigInput } from '../embedding/taskEmbedding.js';
 import { betaFrom, betaMappingSchema, type BetaMapping } from '../beta/beta.js';
 import { addRunToBank } from './bankRun.js';
@@ -159,7 +159,7 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
   const onProgress = options.onProgress ?? silent;
   const opts = transferOptionsSchema.parse(options.transfer ?? {});
   // The tuner's default method (prompt tuning), as in `panda tune`; the bank's prompts must match it.
-  const config = tuneConfigSchema.parse(options.config ?? {});
+  const config = parseTuneConfig(options.config);
   if (config.method !== 'prompt-tuning' && config.method !== 'deep-prompt-tuning') {
     throw new PandaError('CONFIG_INVALID', `prompt transfer needs prompt-tuning or deep-prompt-tuning, not ${config.method}`);
   }

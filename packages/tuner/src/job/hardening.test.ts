@@ -60,6 +60,14 @@ describe('learning rates are bounded by the config schema', () => {
       expect(tuneConfigSchema.safeParse({ [key]: 10 }).success).toBe(true);
     }
   });
+
+  it('a library call (or a pool or queue job) with a bad config fails with CONFIG_INVALID naming the field, before any data is read', async () => {
+    // It used to escape as a bare ZodError, which process pools and queues reported as INTERNAL.
+    const err = await tuneTask({ task: spamTask, backbone, config: { promptLength: 0 } }).catch((e: unknown) => e);
+    expect(isPandaError(err, 'CONFIG_INVALID')).toBe(true);
+    expect((err as PandaError).message).toMatch(/promptLength/);
+    await expect(tune({ backbone, data: { train: toyReviews(4), dev: toyReviews(2), labels: TOY_LABELS }, config: { epochs: 0 } })).rejects.toSatisfy((e) => isPandaError(e, 'CONFIG_INVALID'));
+  });
 });
 
 describe('a diverging run stops with NON_FINITE_LOSS', () => {

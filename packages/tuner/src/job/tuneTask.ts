@@ -8,7 +8,7 @@ import { tune, type CheckpointOptions, type TuneResult } from '../train/tune.js'
 import { saveRun } from '../io/saveRun.js';
 import { CHECKPOINT_SUBDIR, prepareOutDir } from '../io/outDir.js';
 import { loadRun } from '../io/loadRun.js';
-import { tuneConfigSchema } from '../config.js';
+import { parseTuneConfig } from '../config.js';
 import { methodByName } from '../methods/registry.js';
 import type { DistillConfigInput } from '../distill/config.js';
 
@@ -77,7 +77,9 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
   if (options.checkpointEverySteps && options.checkpoint === false) {
     throw new PandaError('CONFIG_INVALID', 'checkpointEverySteps (--checkpoint-every) needs checkpoints on (not checkpoint: false / --no-checkpoint)');
   }
-  // Before any data is read or step taken: the folder must take files, and not hold another run.
+  // Before any data is read or step taken: the config must be valid, the folder must take files
+  // and not hold another run.
+  const method = parseTuneConfig(options.config).method;
   const out = options.outDir ? await guardOutDir(options.outDir, options) : undefined;
   // Regression tasks (STS-B) train a one-output head; span and multiple-choice tasks are tuned as
   // text-pair classification (a fixed, documented serialisation).
@@ -95,7 +97,6 @@ export async function tuneTask(options: TuneTaskOptions): Promise<TuneTaskResult
   for (const [split, n] of Object.entries(skippedRows)) if (n) onProgress({ type: 'log', message: `skipped ${n} malformed ${split} row(s)` });
 
   const backbone = options.backbone ?? (await loadBackbone(options.model));
-  const method = tuneConfigSchema.parse(options.config ?? {}).method;
   const init = options.initFrom?.length ? await loadInit(options.initFrom, backbone.id, method) : undefined;
   const teacherRuns = await Promise.all((options.teachers ?? []).map(async (t) => ({ t, run: await loadRun(t.dir) })));
   try {

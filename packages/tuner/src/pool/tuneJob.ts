@@ -4,6 +4,8 @@ import type { DistillConfigInput } from '../distill/config.js';
 
 /** A tuning run that can cross a process boundary (plain JSON): a task by name or by files. */
 export interface TuneJob {
+  /** What the caller calls this job (a grid cell id); logs and queue jobs show it. */
+  label?: string;
   task: string | (FileTaskOptions & { name: string });
   config?: TuneConfigInput;
   outDir?: string;

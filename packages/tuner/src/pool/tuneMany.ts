@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProgressEvent } from '@panda/core';
 import { loadedPlugins } from '@panda/core/plugins';
-import { runInPool, type JobOutcome } from '@panda/runtime';
+import { runInPool, WorkerLane, type JobOutcome } from '@panda/runtime';
 import type { TuneTaskResult } from '../job/tuneTask.js';
 import type { TuneJob } from './tuneJob.js';
 
@@ -38,3 +38,15 @@ export function tuneMany(
     (i, e) => options.onEvent?.(i, e as ProgressEvent),
   );
 }
+
+/**
+ * One long-lived tuning process (the same worker module as `tuneMany`) for callers that receive
+ * jobs one at a time, such as a queue worker: `lane.run(job, onEvent)` resolves to the job's
+ * outcome; `lane.close()` stops the process.
+ */
+export function openTuneLane(index = 0): WorkerLane {
+  return new WorkerLane({ modulePath: workerPath() }, index);
+}
+
+/** The signature of `tuneMany`: a local process pool, or a runner that sends the jobs elsewhere (a queue). */
+export type TuneRunner = typeof tuneMany;

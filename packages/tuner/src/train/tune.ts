@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PandaError, Rng, silent, type ProgressListener } from '@panda/core';
 import { LinearHead, type Backbone, type PairEncoding } from '@panda/backbones';
 import type { Example } from '@panda/datasets';
-import { tuneConfigSchema, type TuneConfig, type TuneConfigInput } from '../config.js';
+import { parseTuneConfig, type TuneConfig, type TuneConfigInput } from '../config.js';
 import { AdamW, type NamedParam } from '../optim/adamW.js';
 import { scoreFeatures, evaluateSet, type Objective, type ScoreMetric } from '../eval/evaluate.js';
 import { selectionMetric, type SelectionMetric } from '../eval/selection.js';
@@ -140,7 +140,7 @@ export interface TuneResult {
  * (the linear probe) has them computed once.
  */
 export async function tune(options: TuneOptions): Promise<TuneResult> {
-  const config = tuneConfigSchema.parse(options.config ?? {});
+  const config = parseTuneConfig(options.config);
   const { backbone, data } = options;
   const onProgress = options.onProgress ?? silent;
   const rng = new Rng(config.seed);

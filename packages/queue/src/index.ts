@@ -1,0 +1,11 @@
+export { connectQueue, waitForQueue, redactUrl, queueUrlSchema } from './connection/connect.js';
+export { DEFAULT_QUEUE_NAME, DEFAULT_LOCK_SECONDS } from './queueNames.js';
+export type { QueueResult } from './queueNames.js';
+export { RUN_FILES, packRun, unpackRun, runBundleSchema } from './wire/runBundle.js';
+export type { RunBundle } from './wire/runBundle.js';
+export { wireJobSchema, toWire, wireJobId, wireJobBytes, DEFAULT_MAX_JOB_BYTES } from './wire/wireJob.js';
+export type { WireJob } from './wire/wireJob.js';
+export { queueRunner } from './coordinator/queueRunner.js';
+export type { QueueRunnerOptions } from './coordinator/queueRunner.js';
+export { startQueueWorker } from './worker/queueWorker.js';
+export type { QueueWorkerOptions, QueueWorkerHandle } from './worker/queueWorker.js';
