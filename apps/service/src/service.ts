@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { serve, type ServerType } from '@hono/node-server';
 import { PandaError } from '@panda/core';
@@ -18,21 +17,16 @@ import { InferenceClient } from './inference/inferenceClient.js';
 import { originGuard } from './api/originGuard.js';
 import { PromptBank } from '@panda/bank';
 import { bankRoutes } from './api/bankRoutes.js';
+import { runRoutes } from './api/runRoutes.js';
+import { gridRoutes } from './api/gridRoutes.js';
+import { GridFolders } from './grids/gridFolders.js';
+import { staticFiles } from './staticFiles.js';
 import { DatasetStore } from './storage/datasetStore.js';
 import { ServiceDir } from './storage/serviceDir.js';
 import { lockDir, type DirLock } from './storage/dirLock.js';
 import { apiRoutes, SERVICE_VERSION, type ServiceParts } from './api/routes.js';
 import { openApiDocument, register, type RouteSpec } from './api/route.js';
 import type { RetrieveJobRequest, TransferJobRequest, TuneJobRequest } from './api/schemas.js';
-
-/** The web page's files: served by name from an allow-list, never from a path in the request. */
-const STATIC: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
-};
-const PUBLIC_DIR = new URL('../public/', import.meta.url);
 
 export interface Service {
   app: Hono;
@@ -102,7 +96,7 @@ async function assembleService(options: ServiceOptions, dir: ServiceDir, lock: D
     const base = { outDir, dataDir: benchmarkData, model: options.model, plugins: loadedPlugins().map((p) => p.url) };
     if (job.kind === 'transfer') {
       const r = job.request as TransferJobRequest;
-      return { kind: 'transfer', ...base, ...(await taskOf(r.task)), bankDir: dir.bankDir, ...(r.config ? { config: r.config } : {}), ...(r.transfer ? { transfer: r.transfer } : {}) };
+      return { kind: 'transfer', ...base, ...(await taskOf(r.task)), bankDir: dir.bankDir, ...(r.config ? { config: r.config } : {}), ...(r.transfer ? { transfer: r.transfer } : {}), ...(r.maxTestExamples ? { maxTestExamples: r.maxTestExamples } : {}) };
     }
     if (job.kind === 'retrieve') {
       const r = job.request as RetrieveJobRequest;
@@ -121,7 +115,7 @@ async function assembleService(options: ServiceOptions, dir: ServiceDir, lock: D
   };
   const runner = new JobRunner(store, { maxJobs: options.maxJobs, maxQueued: options.maxQueued, cancelGraceSeconds: options.cancelGraceSeconds, paths: { root: dir.root, dataDir: benchmarkData }, resolve, log, ...(options.backend ? { backend: options.backend } : {}) });
   const parts: ServiceParts = { options, store, runner, prompts, datasets, bank, inference };
-  const routes = [...apiRoutes(parts), ...bankRoutes(bank, prompts, dir, inference)];
+  const routes = [...apiRoutes(parts), ...bankRoutes(bank, prompts, dir, inference), ...runRoutes(parts, dir), ...gridRoutes(new GridFolders(dir, options.grids))];
   const openapi = () =>
     openApiDocument(routes, {
       title: 'panda service',
@@ -161,12 +155,12 @@ async function assembleService(options: ServiceOptions, dir: ServiceDir, lock: D
   }
   app.get('/api/openapi.json', (c) => c.json(openapi()));
   for (const r of routes) register(app, r, options);
-  for (const [path, { file, type }] of Object.entries(STATIC)) {
+  for (const [path, { file, type }] of Object.entries(staticFiles())) {
     app.get(path, async (c) => {
-      const body = await readFile(fileURLToPath(new URL(file, PUBLIC_DIR)));
+      const body = await readFile(file);
       c.header('Content-Type', type);
       c.header('Cache-Control', 'no-cache');
-      c.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'");
+      c.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'");
       return c.body(body);
     });
   }

@@ -10,12 +10,15 @@ import type { PromptStore } from '../inference/promptStore.js';
 import type { InferenceClient } from '../inference/inferenceClient.js';
 import { checkTuneConfig } from './submitChecks.js';
 import type { DatasetStore } from '../storage/datasetStore.js';
+import { previewDataset } from '../storage/datasetPreview.js';
 import type { ServiceOptions } from '../config.js';
 import type { PromptBank } from '@panda/bank';
 import { route, type RouteSpec } from './route.js';
 import {
   datasetInfoSchema,
+  datasetPreviewSchema,
   healthSchema,
+  previewQuerySchema,
   idParams,
   jobListQuerySchema,
   jobSchema,
@@ -85,7 +88,7 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
         model: options.model,
         plugins: loadedPlugins().map((p) => p.name),
         jobs: { running: runner.active, queued: store.count('queued'), maxJobs: options.maxJobs },
-        features: { bank: true, retrieval: true },
+        features: { bank: true, retrieval: true, runs: true, grids: true },
       }),
     }),
     route({
@@ -144,6 +147,25 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
       response: { description: 'the dataset', schema: datasetInfoSchema },
       errors: { 404: 'no such dataset' },
       handler: ({ params }) => datasets.get(params.id),
+    }),
+    route({
+      method: 'get',
+      path: '/api/datasets/:id/preview',
+      operationId: 'previewDataset',
+      summary: 'what an uploaded file holds: its columns, first rows, bad rows with their reasons, and candidate label values',
+      description: 'With textColumn and labelColumn (and labels), every row is also read as a training job would read it, and the rows it would refuse are listed with the reason.',
+      tag: 'datasets',
+      params: idParams,
+      query: previewQuerySchema,
+      response: { description: 'the preview', schema: datasetPreviewSchema },
+      errors: { 404: 'no such dataset' },
+      handler: async ({ params, query }) => {
+        const info = await datasets.get(params.id);
+        const labels = query.labels?.split(',').map((l) => l.trim()).filter(Boolean);
+        const columns = query.textColumn && query.labelColumn ? { text: query.textColumn, label: query.labelColumn, ...(query.textBColumn ? { textB: query.textBColumn } : {}) } : undefined;
+        const preview = await previewDataset(await datasets.file(params.id), { format: info.format, name: info.name, rows: query.rows, ...(columns ? { columns } : {}), ...(labels?.length ? { labels } : {}) });
+        return { dataset: info, ...preview };
+      },
     }),
     route({
       method: 'post',
@@ -225,7 +247,7 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
       operationId: 'jobEvents',
       summary: 'live progress as server-sent events',
       description:
-        'Events: `snapshot` (the job now, curve points included), then `progress` (a training event: start, step with loss, eval with dev accuracy, log), `status` (the job after a status change), and `end` when the job reaches a final status. A comment line every 15 s keeps idle connections open.',
+        'Events: `snapshot` (the job now, curve points included), then `progress` (a training event: start, step with loss, eval with dev accuracy, phase (examples scored in evaluate / test / features, the bank), log; with `state`: the current phase and every phase\'s progress and ETA), `status` (the job after a status change), and `end` when the job reaches a final status. A comment line every 15 s keeps idle connections open.',
       tag: 'jobs',
       params: idParams,
       response: { description: 'an event stream', contentType: 'text/event-stream' },
@@ -258,7 +280,8 @@ export function apiRoutes(parts: ServiceParts): RouteSpec<any, any, any>[] {
                 if (!queue.length && !closed) await stream.write(': keep-alive\n\n');
               }
               for (const e of queue.splice(0)) {
-                if (e.type === 'progress') await stream.writeSSE({ event: 'progress', data: JSON.stringify(e.event) });
+                // The event, and where the job's phases stand after it (`state`: the current phase, each phase's progress and ETA).
+                if (e.type === 'progress') await stream.writeSSE({ event: 'progress', data: JSON.stringify({ ...e.event, state: { phase: e.progress.phase, phases: e.progress.phases } }) });
                 else {
                   await stream.writeSSE({ event: 'status', data: JSON.stringify(publicJob(e.job, prompts)) });
                   if (FINAL_STATUSES.includes(e.job.status)) final = true;

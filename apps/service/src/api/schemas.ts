@@ -27,7 +27,7 @@ export const healthSchema = z.object({
   model: z.string().describe("the backbone spec jobs train on and prediction runs on ('use-lite', or a Hugging Face folder)"),
   plugins: z.array(z.string()).describe('names of the plugins loaded (the built-in Hugging Face backbones included)'),
   jobs: z.object({ running: z.number().int(), queued: z.number().int(), maxJobs: z.number().int() }),
-  features: z.object({ bank: z.boolean(), retrieval: z.boolean() }).describe('optional parts that are wired in this build'),
+  features: z.object({ bank: z.boolean(), retrieval: z.boolean(), runs: z.boolean(), grids: z.boolean() }).describe('optional parts that are wired in this build'),
 });
 
 export const taskSummarySchema = z.object({
@@ -95,6 +95,7 @@ export const transferJobRequestSchema = z
     task: taskRefSchema.describe('the target task: a registered name or uploaded files'),
     config: tuneConfigSchema.optional().describe("tuner options of every run (probe, teachers, student); the method and prompt length must match the bank's source prompts"),
     transfer: transferOptionsSchema.optional().describe('PANDA options: k sources, fusion, β mapping, distillation, task embedding, storing the student'),
+    maxTestExamples: z.number().int().positive().max(1_000_000).optional().describe("score at most this many test examples in the teachers' and students' test evaluation"),
   })
   .strict();
 export type TransferJobRequest = z.infer<typeof transferJobRequestSchema>;
@@ -224,4 +225,58 @@ export const similaritySchema = z.object({
   tasks: z.array(z.string()).describe('row and column labels'),
   entries: z.array(z.number().int()).describe('bank entries behind each task'),
   matrix: z.array(z.array(z.number())).describe('cosine similarity of the tasks\' embeddings (each task: the mean of its entries\' embeddings)'),
+});
+
+// ---- dataset preview, runs, grids ---------------------------------------------------------------
+
+export const previewQuerySchema = z
+  .object({
+    rows: z.coerce.number().int().min(1).max(100).default(10).describe('data rows to show'),
+    textColumn: columnSchema.optional().describe('with labelColumn: also check every row as a training job reads it (empty texts, unknown labels)'),
+    textBColumn: columnSchema.optional(),
+    labelColumn: columnSchema.optional(),
+    labels: z.string().max(20_000).optional().describe('label values in class order, comma-separated (with textColumn and labelColumn)'),
+  })
+  .strict();
+
+export const datasetPreviewSchema = z.object({
+  dataset: datasetInfoSchema,
+  columns: z.array(z.string()),
+  rows: z.array(z.object({ line: z.number().int(), cells: z.array(z.string()) })).describe('the first data rows as parsed'),
+  badRows: z.array(z.object({ line: z.number().int(), reason: z.string() })).describe('rows that cannot be parsed or have another number of fields than the header, and (with text and label columns) rows a training job would refuse, each with the reason (at most 100)'),
+  badRowCount: z.number().int(),
+  labelValues: z.record(z.string(), z.array(z.object({ value: z.string(), count: z.number().int() }))).describe('for each column with at most 50 distinct values: its values and counts (candidate label columns)'),
+});
+
+export const runFileSchema = z.object({ path: z.string(), bytes: z.number().int() });
+
+export const runSchema = z.object({
+  id: idSchema,
+  job: jobSchema.nullable(),
+  task: z.string().nullable(),
+  kind: z.string().nullable(),
+  config: z.record(z.string(), z.unknown()).nullable().describe("the run's tuning options as it recorded them"),
+  metrics: z.record(z.string(), z.unknown()).nullable(),
+  sources: z.array(z.object({ id: z.string(), task: z.string(), similarity: z.number(), beta: z.number().nullable(), chosen: z.boolean() })).describe('bank prompts the run was built from or ranked (transfer and retrieval jobs)'),
+  teachers: z.array(z.record(z.string(), z.unknown())),
+  files: z.array(runFileSchema).describe('the files of its folder (symbolic links are never listed or served)'),
+  bytes: z.number().int(),
+});
+
+export const gridNameParams = z.object({ name: z.string().regex(/^[A-Za-z0-9][\w.-]{0,63}$/).refine((n) => !n.includes('..'), 'no ..') }).strict();
+
+export const gridSummarySchema = z.object({ name: z.string(), cells: z.number().int(), done: z.number().int(), tasks: z.number().int(), updatedAt: z.string().nullable() });
+
+const matrixSchema = z.object({ rows: z.array(z.string()), cols: z.array(z.string()), values: z.array(z.array(z.number().nullable())) });
+
+export const gridViewSchema = z.object({
+  name: z.string(),
+  sources: z.array(z.string()),
+  targets: z.array(z.string()),
+  metric: z.string().describe('what the scores are (dev accuracy unless a target names another metric)'),
+  baselines: z.record(z.string(), z.record(z.string(), z.number().nullable())).describe('per method without a source (prompt-tuning, model-tuning): target → dev score'),
+  tables: z.record(z.string(), matrixSchema).describe('per transfer method (pot, panda, panda-constant): source × target dev scores'),
+  gains: z.record(z.string(), matrixSchema).describe('per transfer method: source × target gain over prompt tuning on the target, in points'),
+  similarity: matrixSchema.nullable().describe('the PANDA metric (cosine of task embeddings) between the tasks'),
+  cells: z.array(z.object({ id: z.string(), kind: z.string(), source: z.string().nullable(), target: z.string(), status: z.string(), dev: z.number().nullable(), test: z.number().nullable(), beta: z.number().nullable(), seconds: z.number().nullable() })),
 });

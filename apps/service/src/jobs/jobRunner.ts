@@ -7,6 +7,7 @@ import { ServiceError } from '../errors/httpStatus.js';
 import { emptyProgress, type JobProgress, type JobRecord, type JobStore } from './jobStore.js';
 import type { WorkerJob, WorkerReply, WorkerRequest } from './jobWorker.js';
 import { redactPaths, type PathNames } from './redactPaths.js';
+import { PhaseClock } from './phaseClock.js';
 
 /** A job as the runner sees it: its record; the runner turns the request into a tuning job. */
 export type JobEvent = { type: 'status'; job: JobRecord } | { type: 'progress'; progress: JobProgress; event: ProgressEvent };
@@ -36,6 +37,7 @@ interface Running {
   replied: boolean;
   stderrTail: string;
   lastSaved: number;
+  phases: PhaseClock;
   killTimer?: NodeJS.Timeout;
 }
 
@@ -216,7 +218,7 @@ export class JobRunner {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
     });
-    const running: Running = { child, progress: job.progress ?? emptyProgress(), cancelRequested: false, replied: false, stderrTail: '', lastSaved: 0 };
+    const running: Running = { child, progress: job.progress ?? emptyProgress(), cancelRequested: false, replied: false, stderrTail: '', lastSaved: 0, phases: new PhaseClock() };
     this.#running.set(job.id, running);
     this.#store.setStatus(job.id, 'running', { error: null });
     this.#notify(job.id);
@@ -277,10 +279,13 @@ export class JobRunner {
   #onEvent(id: string, r: Running, raw: ProgressEvent): void {
     const event: ProgressEvent = 'message' in raw && typeof raw.message === 'string' ? ({ ...raw, message: this.#clean(raw.message) } as ProgressEvent) : raw;
     const p = r.progress;
+    const now = Date.now();
     switch (event.type) {
       case 'start':
         p.total = event.total;
         if (event.message) p.message = event.message;
+        r.phases.reset(p);
+        r.phases.update(p, event.phase, 0, event.total, 'steps', now);
         break;
       case 'step':
         // A resumed run repeats the steps after its checkpoint: drop the points it will redo.
@@ -291,6 +296,10 @@ export class JobRunner {
         p.stepsPerSecond = event.stepsPerSecond ?? null;
         if (event.loss !== undefined && Number.isFinite(event.loss)) p.losses.push([event.step, event.loss]);
         if (p.losses.length > MAX_POINTS) p.losses = p.losses.filter((_, i) => i % 2 === 0 || i === p.losses.length - 1);
+        r.phases.update(p, event.phase, event.step, event.total, 'steps', now, event.stepsPerSecond);
+        break;
+      case 'phase':
+        r.phases.update(p, event.phase, event.done, event.total, event.unit ?? 'examples', now);
         break;
       case 'eval': {
         const step = event.metrics.step ?? p.step;
@@ -305,8 +314,9 @@ export class JobRunner {
       case 'done':
         break;
     }
-    const now = Date.now();
-    if (event.type !== 'step' || now - r.lastSaved > 500) {
+    // Steps and passes over a set come often: stored at most twice a second (a pass's first and last event always).
+    const frequent = event.type === 'step' || (event.type === 'phase' && event.done > 0 && event.done < event.total);
+    if (!frequent || now - r.lastSaved > 500) {
       this.#store.setProgress(id, p);
       r.lastSaved = now;
     }

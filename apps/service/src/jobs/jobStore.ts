@@ -7,6 +7,17 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** Statuses a job never leaves by itself (`interrupted` and `cancelled` can be resumed). */
 export const FINAL_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled', 'interrupted'];
 
+/** Progress through one phase of a run: `done` of `total` units, time spent, time left at the measured rate. */
+export const phaseProgressSchema = z.object({
+  name: z.string(),
+  done: z.number(),
+  total: z.number(),
+  unit: z.string().describe("'steps' for training, else 'examples' (or 'prompts' for the bank)"),
+  seconds: z.number().describe('seconds spent in this phase so far (all its passes)'),
+  etaSeconds: z.number().nullable().describe('seconds left in the current pass at the measured rate (null before a rate is known)'),
+});
+export type PhaseProgress = z.infer<typeof phaseProgressSchema>;
+
 /** One point of a training curve: the loss of one step, or a dev evaluation. */
 export const jobProgressSchema = z.object({
   step: z.number().int().describe('optimiser steps done'),
@@ -17,10 +28,12 @@ export const jobProgressSchema = z.object({
   losses: z.array(z.tuple([z.number(), z.number()])).describe('[step, loss] pairs, thinned to at most 1000 points'),
   evals: z.array(z.object({ step: z.number(), epoch: z.number(), devAccuracy: z.number(), trainLoss: z.number().nullable() })).describe('dev evaluations'),
   message: z.string().nullable().describe('last log line of the job'),
+  phase: z.string().nullable().describe("what the job does now: 'train' (optimiser steps), 'evaluate' (dev), 'test', 'features' (a linear probe's cached features), 'embedding' (a target's task embedding, in retrieval and transfer), 'bank' (storing the prompt with its task embedding); null before it starts"),
+  phases: z.array(phaseProgressSchema).describe('every phase of the current run, in the order they began, each with its progress and ETA (a transfer job restarts the list for each of its runs)'),
 });
 export type JobProgress = z.infer<typeof jobProgressSchema>;
 
-export const emptyProgress = (): JobProgress => ({ step: 0, total: 0, loss: null, stepsPerSecond: null, losses: [], evals: [], message: null });
+export const emptyProgress = (): JobProgress => ({ step: 0, total: 0, loss: null, stepsPerSecond: null, losses: [], evals: [], message: null, phase: null, phases: [] });
 
 export interface JobRecord<Request = unknown, Result = unknown> {
   id: string;
@@ -176,7 +189,8 @@ function fromRow(row: Row): JobRecord {
     kind: row.kind,
     status: row.status,
     request: JSON.parse(row.request),
-    progress: JSON.parse(row.progress),
+    // Jobs stored before phases were tracked lack those fields.
+    progress: { ...emptyProgress(), ...(JSON.parse(row.progress) as Partial<JobProgress>) },
     result: row.result ? JSON.parse(row.result) : null,
     error: row.error ? JSON.parse(row.error) : null,
     attempts: row.attempts,

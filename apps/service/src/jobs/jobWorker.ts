@@ -7,10 +7,10 @@ import type { ProgressEvent } from '@panda/core';
 import { initBackend, parseBackendName } from '@panda/runtime';
 import { loadBackbone, type Backbone } from '@panda/backbones';
 import { loadPlugins } from '@panda/core/plugins';
-import { fileTask, getTask, resolveDataDir, type FileTaskOptions, type TaskDefinition } from '@panda/datasets';
+import { asTrainable, fileTask, getTask, type FileTaskOptions, type TaskDefinition } from '@panda/datasets';
 import { PromptBank } from '@panda/bank';
-import { loadRun, tuneTask, type TuneConfigInput } from '@panda/tuner';
-import { addRunToBank, describeRun, transferTask, type TaskEmbeddingConfigInput, type TransferOptionsInput } from '@panda/transfer';
+import { tuneConfigSchema, tuneTask, type TuneConfigInput } from '@panda/tuner';
+import { addRunToBank, retrieveSources, transferTask, type TaskEmbeddingConfigInput, type TransferOptionsInput } from '@panda/transfer';
 
 interface Common {
   /** A registered task name, or the user's files (paths already resolved inside the data directory). */
@@ -28,7 +28,7 @@ interface Common {
 /** What the worker runs: a tuning run (optionally stored in the bank), PANDA transfer, or retrieval from the bank. */
 export type WorkerJob =
   | (Common & { kind: 'tune'; config?: TuneConfigInput; maxTestExamples?: number; checkpointEverySteps?: number; bank?: { dir: string; id?: string } })
-  | (Common & { kind: 'transfer'; bankDir: string; config?: Record<string, unknown>; transfer?: TransferOptionsInput })
+  | (Common & { kind: 'transfer'; bankDir: string; config?: Record<string, unknown>; transfer?: TransferOptionsInput; maxTestExamples?: number })
   | (Common & { kind: 'retrieve'; bankDir: string; config?: TuneConfigInput; k: number; embedding?: TaskEmbeddingConfigInput });
 
 export type WorkerRequest = { type: 'run'; job: WorkerJob } | { type: 'cancel' };
@@ -69,8 +69,17 @@ async function run(job: WorkerJob): Promise<void> {
     let result: unknown;
     if (job.kind === 'tune') result = await tune(job, task, backbone, common);
     else if (job.kind === 'transfer') {
-      result = await transferTask({ target: task, bankDir: job.bankDir, outDir: job.outDir, ...(job.config ? { config: job.config } : {}), ...(job.transfer ? { transfer: job.transfer } : {}), ...common });
-    } else result = await retrieve(job, task, backbone, common);
+      result = await transferTask({
+        target: task,
+        bankDir: job.bankDir,
+        outDir: job.outDir,
+        ...(job.config ? { config: job.config } : {}),
+        ...(job.transfer ? { transfer: job.transfer } : {}),
+        ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
+        ...(job.skipBadRows ? { skipBadRows: true } : {}),
+        ...common,
+      });
+    } else result = await retrieve(job, task, common);
     await send({ type: 'result', result });
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown };
@@ -99,9 +108,11 @@ async function tune(job: Extract<WorkerJob, { kind: 'tune' }>, task: TaskDefinit
   if (!job.bank || controller.signal.aborted) return rest;
   // Train and store: the bank entry's task embedding is the transfer package's (the run's own prompt on the task's dev examples).
   onProgress({ type: 'log', message: 'storing the prompt in the bank with its task embedding' });
+  onProgress({ type: 'phase', phase: 'bank', done: 0, total: 1, unit: 'prompts' });
   const bank = PromptBank.open(job.bank.dir);
   try {
     const entry = await addRunToBank({ bank, backbone, runDir: job.outDir, task, ...(job.bank.id ? { id: job.bank.id } : {}), ...(common.dataDir ? { dataDir: common.dataDir } : {}) });
+    onProgress({ type: 'phase', phase: 'bank', done: 1, total: 1, unit: 'prompts' });
     return { ...rest, bankId: entry.id };
   } finally {
     bank.close();
@@ -109,23 +120,31 @@ async function tune(job: Extract<WorkerJob, { kind: 'tune' }>, task: TaskDefinit
 }
 
 /**
- * Retrieval for a target task: a short prompt run on the target gives its prompt, the transfer
- * package's `describeTask` its task embedding (as for every bank entry), and the bank its nearest
- * source prompts of the same method.
+ * Retrieval for a target task, as `panda bank search --train` does it (the transfer package's
+ * `retrieveSources`): a short prompt run on the target gives its prompt, hence its task embedding;
+ * the bank returns the k nearest source prompts of the same model and method, with cosine and β.
  */
-async function retrieve(job: Extract<WorkerJob, { kind: 'retrieve' }>, task: TaskDefinition, backbone: Backbone, common: CommonOptions) {
-  const config = { method: 'prompt-tuning' as const, epochs: 1, ...(job.config ?? {}) };
-  const probe = await tuneTask({ task, ...common, outDir: job.outDir, evaluateTest: false, config, skipBadRows: job.skipBadRows ?? false });
-  const dev = await task.load('dev', { dataDir: resolveDataDir(common.dataDir), skipBadRows: true });
-  const embedding = (await describeRun(job.outDir, backbone, dev.examples, job.embedding ?? {})).embedding;
+async function retrieve(job: Extract<WorkerJob, { kind: 'retrieve' }>, task: TaskDefinition, common: CommonOptions) {
+  const config = tuneConfigSchema.parse({ method: 'prompt-tuning', epochs: 1, ...(job.config ?? {}) });
   const bank = PromptBank.open(job.bankDir);
   try {
-    const hits = bank.query(embedding, { model: backbone.id, k: job.k, excludeTasks: [task.name], method: probe.config.method });
+    const found = await retrieveSources({
+      task: asTrainable(task),
+      bank,
+      outDir: job.outDir,
+      config,
+      k: job.k,
+      rankingSize: job.k,
+      probeEpochs: config.epochs,
+      ...(job.embedding ? { embedding: job.embedding } : {}),
+      ...(job.skipBadRows ? { skipBadRows: true } : {}),
+      ...common,
+    });
     return {
       target: task.name,
-      method: probe.config.method,
-      probe: { devAccuracy: probe.metrics.devAccuracy, steps: probe.steps },
-      hits: hits.map((h) => ({ id: h.entry.id, task: h.entry.task, method: h.entry.method, score: h.score, metrics: h.entry.metrics ?? null })),
+      method: config.method,
+      probe: { devAccuracy: found.probe.metrics.devAccuracy, devScore: found.probe.metrics.devScore, metric: found.probe.metrics.metric, steps: found.probe.steps },
+      hits: found.ranking.map((h) => ({ id: h.id, task: h.task, method: config.method, score: h.similarity, similarity: h.similarity, beta: h.beta, metrics: bank.get(h.id).metrics ?? null })),
     };
   } finally {
     bank.close();

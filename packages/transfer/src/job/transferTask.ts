@@ -130,7 +130,9 @@ export async function retrieveSources(options: {
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const dev = await task.load('dev', { dataDir: resolveDataDir(options.dataDir), skipBadRows: true });
+  onProgress({ type: 'phase', phase: 'embedding', done: 0, total: 1, unit: 'tasks' });
   const embedding = (await describeRun(options.outDir, backbone, dev.examples, options.embedding)).embedding;
+  onProgress({ type: 'phase', phase: 'embedding', done: 1, total: 1, unit: 'tasks' });
   // hits: best first by cosine of task embeddings (the PANDA metric)
   const hits = bank.query(embedding, { model: backbone.id, k: Math.max(options.k, options.rankingSize ?? 10), excludeTasks: [task.name], method: config.method });
   if (hits.length === 0) throw new PandaError('BANK_EMPTY', `the bank has no ${config.method} prompt of another task for ${backbone.id}`);
@@ -211,8 +213,10 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
     // 5. store the student
     let bankId: string | undefined;
     if (opts.store) {
+      onProgress({ type: 'phase', phase: 'bank', done: 0, total: 1, unit: 'prompts' });
       const entry = await addRunToBank({ bank, backbone, runDir: best.dir, task: target, id: `${target.name}/${config.method}/panda-${new Date().toISOString().replace(/[:.]/g, '-')}`, embedding: opts.embedding, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
       bankId = entry.id;
+      onProgress({ type: 'phase', phase: 'bank', done: 1, total: 1, unit: 'prompts' });
       onProgress({ type: 'log', message: `stored the student in the bank as ${bankId}` });
     }
     const m = best.result.metrics;

@@ -49,10 +49,11 @@ export function scoreFeatures(head: Head, features: tf.Tensor2D, labels: readonl
 
 /**
  * Score of an adapted model on an encoded set (its inference injection, on the backbone's
- * inference engine when it has one; see {@link scoreFeatures}).
+ * inference engine when it has one; see {@link scoreFeatures}). `onRows(done, total)` follows the
+ * forward passes.
  */
-export async function evaluateSet(model: AdaptedModel, set: EncodedSet, batchSize: number, objective: Objective = 'classification', metric?: SelectionMetric, groups?: readonly string[]): Promise<SetScore> {
-  const features = await model.setFeatures(set, batchSize);
+export async function evaluateSet(model: AdaptedModel, set: EncodedSet, batchSize: number, objective: Objective = 'classification', metric?: SelectionMetric, groups?: readonly string[], onRows?: (done: number, total: number) => void): Promise<SetScore> {
+  const features = await model.setFeatures(set, batchSize, onRows ? { onRows } : {});
   try {
     return scoreFeatures(model.head, features, set.labels, objective, metric, groups);
   } finally {

@@ -106,7 +106,7 @@ export class AdaptedModel {
    * length. Batches run on the backbone's inference engine (ONNX Runtime) when one is given and
    * takes them — the frozen encoder's inputs — and on the encoder otherwise. The caller owns the result.
    */
-  async embedSet(set: EncodedSet, injection: Injection, batchSize: number, engine?: InferenceEngine): Promise<tf.Tensor2D> {
+  async embedSet(set: EncodedSet, injection: Injection, batchSize: number, engine?: InferenceEngine, onRows?: (done: number) => void): Promise<tf.Tensor2D> {
     const parts: tf.Tensor2D[] = [];
     const order: number[] = [];
     const fast = engine && injection.encoder === this.backbone.encoder ? engine : undefined;
@@ -128,6 +128,7 @@ export class AdaptedModel {
           tf.dispose([batch.ids, batch.mask, ...(batch.soft ? [batch.soft] : []), ...(batch.typeIds ? [batch.typeIds] : [])]);
         }
         order.push(...rows);
+        onRows?.(order.length);
       }
     } catch (err) {
       tf.dispose(parts);
@@ -145,19 +146,24 @@ export class AdaptedModel {
   /**
    * The features of every example of a set, [N, F] in the set's order (each tower batched by its
    * own lengths), with the inference injection unless one is given. Forward passes of the frozen
-   * encoder run on the backbone's inference engine when it has one (`fast: false`: never). The
+   * encoder run on the backbone's inference engine when it has one (`fast: false`: never).
+   * `onRows(done, total)` follows the forward passes (a pair set's two towers count twice). The
    * caller owns the result.
    */
-  async setFeatures(set: EncodedSet, batchSize: number, options: { injection?: Injection; fast?: boolean } = {}): Promise<tf.Tensor2D> {
+  async setFeatures(set: EncodedSet, batchSize: number, options: { injection?: Injection; fast?: boolean; onRows?: (done: number, total: number) => void } = {}): Promise<tf.Tensor2D> {
     const own = options.injection ?? this.method.inference();
     const engine = options.fast === false ? undefined : await this.backbone.inference?.();
     try {
-      const u = await this.embedSet(set, own, batchSize, engine); // [N, hidden]
       const second = secondTower(set);
+      const n = set.ids.length;
+      const total = second ? 2 * n : n;
+      const report = options.onRows;
+      report?.(0, total);
+      const u = await this.embedSet(set, own, batchSize, engine, report && ((done) => report(done, total))); // [N, hidden]
       if (!second) return u;
       let v: tf.Tensor2D | undefined;
       try {
-        v = await this.embedSet(second, own, batchSize, engine); // [N, hidden]
+        v = await this.embedSet(second, own, batchSize, engine, report && ((done) => report(n + done, total))); // [N, hidden]
         return pairFeatures(u, v); // [N, 4·hidden]
       } finally {
         tf.dispose([u, ...(v ? [v] : [])]);

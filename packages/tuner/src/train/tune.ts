@@ -165,7 +165,9 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const distillInfo = distillConfig ? { config: distillConfig, teachers: teachers.map((t, i) => ({ name: t.name, beta: t.beta, digest: tensorDigest(options.distill!.teachers[i]!.weights) })), cachedTeacherLogits: distillConfig.cacheTeacherLogits && teachers.every((t) => t.deterministic) } : undefined;
     const teacherCache = distillInfo?.cachedTeacherLogits ? await cacheTeacherLogits(teachers, sets.train, config.evalBatchSize) : [];
     held.push(...teacherCache);
-    const cached = model.method.frozenFeatures ? { train: await model.setFeatures(sets.train, config.evalBatchSize), dev: await model.setFeatures(sets.dev, config.evalBatchSize) } : undefined;
+    const cached = model.method.frozenFeatures
+      ? { train: await model.setFeatures(sets.train, config.evalBatchSize, { onRows: phaseRows(onProgress, 'features') }), dev: await model.setFeatures(sets.dev, config.evalBatchSize, { onRows: phaseRows(onProgress, 'features') }) }
+      : undefined;
     if (cached) held.push(cached.train, cached.dev);
     const ctx: StepContext = { model, config, objective: plan.objective, train: sets.train, params, optimizer, ...(cached ? { cachedFeatures: cached.train } : {}), teachers, teacherCache, ...(distillConfig ? { distill: distillConfig } : {}), dropoutRng: rng.fork('prefix-dropout') };
     const runFingerprint = fingerprint({ ...fingerprintBase(config, plan, backbone, data, sets), ...(initInfo ? { init: initInfo } : {}), ...(distillInfo ? { distill: { config: distillInfo.config, teachers: distillInfo.teachers } } : {}) });
@@ -174,7 +176,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const resumedFrom = state.step;
     const selection = selectionMetric(options.metric, plan.objective, data.labels.length || 1);
     const devGroups = picked.dev.map((e) => e.group ?? e.id);
-    const devScore = async () => (cached ? scoreFeatures(model.head, cached.dev, sets.dev.labels, plan.objective, selection, devGroups) : evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, devGroups));
+    const devScore = async () => (cached ? scoreFeatures(model.head, cached.dev, sets.dev.labels, plan.objective, selection, devGroups) : evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, devGroups, phaseRows(onProgress, 'evaluate')));
     const totalSteps = Math.ceil(sets.train.ids.length / config.batchSize) * config.epochs;
     onProgress({ type: 'start', phase: 'train', total: totalSteps, message: `${config.method}: ${sets.train.ids.length} train / ${sets.dev.ids.length} dev examples, ${totalSteps} steps` });
     const s = state;
@@ -278,10 +280,10 @@ async function finish(run: {
   const { config, backbone, model, plan, sets, state, params, selection } = run;
   const chosen = state.best!;
   for (const p of params) p.variable.assign(chosen.weights[p.key]!);
-  const test = sets.test ? await evaluateSet(model, sets.test, config.evalBatchSize, plan.objective, selection, run.groups.test) : undefined;
+  const test = sets.test ? await evaluateSet(model, sets.test, config.evalBatchSize, plan.objective, selection, run.groups.test, phaseRows(run.onProgress, 'test')) : undefined;
   const testScore = test?.score;
   // Accuracy beside another selection metric: the chosen weights' dev accuracy needs one more pass.
-  const devAccuracy = plan.objective === 'regression' ? undefined : selection.name === 'accuracy' ? chosen.acc : (await evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, run.groups.dev)).accuracy;
+  const devAccuracy = plan.objective === 'regression' ? undefined : selection.name === 'accuracy' ? chosen.acc : (await evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, run.groups.dev, phaseRows(run.onProgress, 'evaluate'))).accuracy;
   const weights = { ...chosen.weights, ...(model.method.derivedWeights?.() ?? {}) };
   const regression = plan.objective === 'regression';
   const adapter = model.method.adapterInfo();
@@ -317,3 +319,8 @@ async function finish(run: {
 }
 
 export type { EncodedSet, TuningMethod };
+
+/** `phase` progress events (examples scored of the pass's total) for a pass over a set. */
+function phaseRows(onProgress: ProgressListener, phase: string): (done: number, total: number) => void {
+  return (done, total) => onProgress({ type: 'phase', phase, done, total, unit: 'examples' });
+}
