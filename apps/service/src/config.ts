@@ -21,6 +21,8 @@ export const serviceOptionsSchema = z
     backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional().describe('TensorFlow.js backend for prediction and jobs (default: first that loads; or $PANDA_BACKEND)'),
     model: z.string().min(1).default('use-lite').describe("backbone every job trains on and prediction runs on: 'use-lite' or a local Hugging Face BERT/RoBERTa folder (with config.json); a plugin may add others"),
     grids: z.array(z.string().min(1)).default([]).describe("grid folders written by 'panda grid' (each holds grid.sqlite) that the web page shows, besides every <dir>/grids/<name>/"),
+    queue: z.string().min(1).optional().describe("run training jobs on 'panda worker's through a BullMQ queue on Redis (redis://host:port, rediss:// for TLS) instead of local processes; the service still writes its runs and bank itself (retrieval and transfer jobs run here)"),
+    queueName: z.string().min(1).optional().describe('the BullMQ queue of --queue (default panda-tune; workers must use the same)'),
     plugins: z.array(z.string().min(1)).default([]).describe('plugin modules to load at start (paths or package names): their tasks, metrics, tuning methods and backbones serve requests and jobs'),
     cancelGraceSeconds: z.number().positive().max(86_400).default(30).describe('seconds a cancelled job may take to react to the cancel before its process is killed (once it reacts, it always gets to save its best weights)'),
     maxPredictQueue: z.number().int().min(1).max(10_000).default(16).describe('prediction requests the inference process holds at once (running or waiting); beyond it a request is refused with 503'),

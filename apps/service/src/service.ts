@@ -110,6 +110,7 @@ async function assembleService(options: ServiceOptions, dir: ServiceDir, lock: D
       ...(r.config ? { config: r.config } : {}),
       checkpointEverySteps: options.checkpointEvery,
       ...(r.maxTestExamples ? { maxTestExamples: r.maxTestExamples } : {}),
+      ...(options.queue ? { queue: { url: options.queue, ...(options.queueName ? { queueName: options.queueName } : {}) } } : {}),
       ...(r.storeInBank ? { bank: { dir: dir.bankDir, id: r.bankId ?? `${typeof r.task === 'string' ? r.task : r.task.name}/${r.config?.method ?? 'prompt-tuning'}/${job.id}` } } : {}),
     };
   };

@@ -247,7 +247,9 @@ export class JobRunner {
         running.replied = true;
         this.#store.setProgress(job.id, running.progress);
         const message = this.#clean(msg.message);
-        this.#store.setStatus(job.id, 'failed', { error: { code: msg.code, message } });
+        // A cancel that caught the job before it started (a queue job no worker had taken).
+        if (msg.code === 'CANCELLED' && running.cancelRequested) this.#store.setStatus(job.id, 'cancelled', { error: { code: 'CANCELLED', message } });
+        else this.#store.setStatus(job.id, 'failed', { error: { code: msg.code, message } });
         this.#options.log?.(`job ${job.id} failed: ${msg.code}: ${message.slice(0, 300)}`);
         this.#notify(job.id);
       }

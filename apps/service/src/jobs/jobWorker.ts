@@ -2,6 +2,7 @@
 // progress events and exactly one result or error back. `cancel` stops training between steps
 // (answered with `stopping` at once; the best weights so far are then saved); a lost parent ends
 // the process.
+import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProgressEvent } from '@panda/core';
 import { initBackend, parseBackendName } from '@panda/runtime';
@@ -9,7 +10,8 @@ import { loadBackbone, type Backbone } from '@panda/backbones';
 import { loadPlugins } from '@panda/core/plugins';
 import { asTrainable, fileTask, getTask, type FileTaskOptions, type TaskDefinition } from '@panda/datasets';
 import { PromptBank } from '@panda/bank';
-import { tuneConfigSchema, tuneTask, type TuneConfigInput } from '@panda/tuner';
+import { tuneConfigSchema, tuneTask, type TuneConfigInput, type TuneJob, type TuneTaskResult } from '@panda/tuner';
+import { queueRunner } from '@panda/queue';
 import { addRunToBank, retrieveSources, transferTask, type TaskEmbeddingConfigInput, type TransferOptionsInput } from '@panda/transfer';
 
 interface Common {
@@ -27,7 +29,7 @@ interface Common {
 
 /** What the worker runs: a tuning run (optionally stored in the bank), PANDA transfer, or retrieval from the bank. */
 export type WorkerJob =
-  | (Common & { kind: 'tune'; config?: TuneConfigInput; maxTestExamples?: number; checkpointEverySteps?: number; bank?: { dir: string; id?: string } })
+  | (Common & { kind: 'tune'; config?: TuneConfigInput; maxTestExamples?: number; checkpointEverySteps?: number; bank?: { dir: string; id?: string }; /** Train on a queue's workers instead of here. */ queue?: { url: string; queueName?: string } })
   | (Common & { kind: 'transfer'; bankDir: string; config?: Record<string, unknown>; transfer?: TransferOptionsInput; maxTestExamples?: number })
   | (Common & { kind: 'retrieve'; bankDir: string; config?: TuneConfigInput; k: number; embedding?: TaskEmbeddingConfigInput });
 
@@ -95,15 +97,17 @@ async function run(job: WorkerJob): Promise<void> {
 type CommonOptions = { dataDir?: string; onProgress: typeof onProgress; signal: AbortSignal; backbone: Backbone };
 
 async function tune(job: Extract<WorkerJob, { kind: 'tune' }>, task: TaskDefinition, backbone: Backbone, common: CommonOptions) {
-  const result = await tuneTask({
-    task,
-    ...common,
-    outDir: job.outDir,
-    ...(job.config ? { config: job.config } : {}),
-    ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
-    ...(job.checkpointEverySteps ? { checkpointEverySteps: job.checkpointEverySteps } : {}),
-    skipBadRows: job.skipBadRows ?? false,
-  });
+  const result = job.queue
+    ? await tuneOnQueue(job, job.queue)
+    : await tuneTask({
+        task,
+        ...common,
+        outDir: job.outDir,
+        ...(job.config ? { config: job.config } : {}),
+        ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
+        ...(job.checkpointEverySteps ? { checkpointEverySteps: job.checkpointEverySteps } : {}),
+        skipBadRows: job.skipBadRows ?? false,
+      });
   const { trainIds: _ids, files: _files, ...rest } = result;
   if (!job.bank || controller.signal.aborted) return rest;
   // Train and store: the bank entry's task embedding is the transfer package's (the run's own prompt on the task's dev examples).
@@ -117,6 +121,30 @@ async function tune(job: Extract<WorkerJob, { kind: 'tune' }>, task: TaskDefinit
   } finally {
     bank.close();
   }
+}
+
+/**
+ * The tuning run of a job on a queue's `panda worker`s (the service's `queue` option): the run's
+ * files come back into the job's folder, its progress (steps, evaluations, phases) into the job's,
+ * and a cancel stops the run on its worker, which then returns its best weights. What follows the
+ * run (the bank) still happens here: workers never write the service's stores.
+ */
+async function tuneOnQueue(job: Extract<WorkerJob, { kind: 'tune' }>, queue: { url: string; queueName?: string }): Promise<TuneTaskResult> {
+  const tuneJob: TuneJob = {
+    task: job.task,
+    outDir: job.outDir,
+    label: `service job ${basename(job.outDir)}`,
+    ...(job.config ? { config: job.config } : {}),
+    ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
+    ...(job.checkpointEverySteps ? { checkpointEverySteps: job.checkpointEverySteps } : {}),
+    ...(job.skipBadRows ? { skipBadRows: true } : {}),
+    ...(job.model ? { model: job.model } : {}),
+  };
+  onProgress({ type: 'log', message: 'waiting for a panda worker on the queue' });
+  const runner = queueRunner({ url: queue.url, ...(queue.queueName ? { queueName: queue.queueName } : {}), pollSeconds: 1, onLog: (message) => onProgress({ type: 'log', message }) });
+  const [outcome] = await runner([tuneJob], { onEvent: (_i, event) => onProgress(event), signal: controller.signal });
+  if (!outcome!.ok) throw outcome!.error;
+  return outcome!.value;
 }
 
 /**

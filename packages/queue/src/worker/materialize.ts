@@ -34,6 +34,7 @@ export async function materialize(job: WireJob, jobDir: string, dataDir: string 
     ...(job.returnRun ? { outDir: join(jobDir, 'out') } : {}),
     ...(dataDir ? { dataDir } : {}),
     ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
+    ...(job.skipBadRows ? { skipBadRows: true } : {}),
     ...(job.checkpointEverySteps ? { checkpointEverySteps: job.checkpointEverySteps } : {}),
     ...(job.evaluateTest !== undefined ? { evaluateTest: job.evaluateTest } : {}),
     ...(job.model ? { model: job.model } : {}),

@@ -11,6 +11,8 @@ export interface TuneJob {
   outDir?: string;
   dataDir?: string;
   maxTestExamples?: number;
+  /** Skip malformed rows instead of failing (see TuneTaskOptions.skipBadRows). */
+  skipBadRows?: boolean;
   checkpointEverySteps?: number;
   /** Replace a finished run in outDir (see TuneTaskOptions.overwrite). */
   overwrite?: boolean;

@@ -38,6 +38,7 @@ serveWorker<TuneJob, TuneTaskResult>(async (job, emit, signal) => {
     ...(job.outDir ? { outDir: job.outDir } : {}),
     ...(job.dataDir ? { dataDir: job.dataDir } : {}),
     ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
+    ...(job.skipBadRows ? { skipBadRows: true } : {}),
     ...(job.checkpointEverySteps ? { checkpointEverySteps: job.checkpointEverySteps } : {}),
     ...(job.overwrite ? { overwrite: true } : {}),
     ...(job.initFrom ? { initFrom: job.initFrom } : {}),
