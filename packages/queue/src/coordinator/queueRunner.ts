@@ -113,7 +113,8 @@ export function queueRunner(options: QueueRunnerOptions): TuneRunner {
       const settle = async (i: number, job: Job, state: string): Promise<void> => {
         if (state === 'completed') {
           forward(i, job.progress);
-          const r = job.returnvalue as QueueResult;
+          const r = job.returnvalue as QueueResult | null;
+          if (!r?.result) throw new PandaError('INTERNAL', `${wires[i]!.label}: the queue says the job completed but holds no result`);
           const outDir = jobs[i]!.outDir;
           const files = outDir && r.run ? await unpackRun(r.run, outDir) : [];
           outcomes[i] = { ok: true, value: { ...r.result, files }, worker: 0, seconds: r.seconds };
@@ -137,7 +138,10 @@ export function queueRunner(options: QueueRunnerOptions): TuneRunner {
           }
           const state = await job.getState();
           if (state === 'completed' || state === 'failed') {
-            await settle(i, job, state);
+            // Read the job again: the copy above may predate its end (a job that finished between
+            // the two reads has no return value or failure reason in it).
+            const finished = await queue.getJob(ids[i]!);
+            if (finished) await settle(i, finished, state);
             continue;
           }
           forward(i, job.progress);
