@@ -51,6 +51,21 @@ describe.runIf(hasRedis)('the service hands its training jobs to a queue', () =>
     expect(predicted.status, JSON.stringify(predicted.body)).toBe(200);
   }, 300_000);
 
+  it('a transfer job trains its teacher and student on the worker; retrieval and the bank stay in the service', async () => {
+    // The bank holds the prompt the first test stored (task toy-sentiment): the source.
+    const request = { task: { name: 'movie-reviews', train, dev, labels: ['neg', 'pos'] }, config: { epochs: 1, batchSize: 4, promptLength: 4 }, transfer: { k: 1 } };
+    const job = (await api.post('/api/transfer', request)).body;
+    expect(job.status, JSON.stringify(job)).toBe('queued');
+    await readEvents(service.url, job.id);
+    const done = (await api.get(`/api/jobs/${job.id}`)).body;
+    expect(done.status, JSON.stringify(done.error)).toBe('done');
+    const ran = worker.lines.filter((l) => l.startsWith(`service job ${job.id}: `) && / done in /.test(l)).map((l) => l.split(':')[1]!.trim());
+    expect(ran).toEqual([expect.stringMatching(/^teacher-/), 'student']);
+    expect(done.result.sources).toHaveLength(1);
+    expect(done.result.student.bankId).toBeTruthy();
+    expect(existsSync(join(service.root, 'runs', job.id, 'student', 'adapter.safetensors'))).toBe(true);
+  }, 300_000);
+
   it('a cancel stops the run on its worker, which returns the best weights so far', async () => {
     const job = (await api.post('/api/jobs', tinyJob(train, dev, { epochs: 200 }))).body;
     await readEvents(service.url, job.id, { stop: (e) => e.event === 'progress' && e.data.type === 'step' && e.data.step >= 2 });

@@ -91,12 +91,13 @@ async function assembleService(options: ServiceOptions, dir: ServiceDir, lock: D
     };
   };
   /** The stored request of a job → what its worker runs (files resolved inside the data directory). */
+  const queueRef = options.queue ? { queue: { url: options.queue, ...(options.queueName ? { queueName: options.queueName } : {}) } } : {};
   const resolve = async (job: JobRecord): Promise<WorkerJob> => {
     const outDir = dir.runDir(job.id);
     const base = { outDir, dataDir: benchmarkData, model: options.model, plugins: loadedPlugins().map((p) => p.url) };
     if (job.kind === 'transfer') {
       const r = job.request as TransferJobRequest;
-      return { kind: 'transfer', ...base, ...(await taskOf(r.task)), bankDir: dir.bankDir, ...(r.config ? { config: r.config } : {}), ...(r.transfer ? { transfer: r.transfer } : {}), ...(r.maxTestExamples ? { maxTestExamples: r.maxTestExamples } : {}) };
+      return { kind: 'transfer', ...base, ...queueRef, ...(await taskOf(r.task)), bankDir: dir.bankDir, ...(r.config ? { config: r.config } : {}), ...(r.transfer ? { transfer: r.transfer } : {}), ...(r.maxTestExamples ? { maxTestExamples: r.maxTestExamples } : {}) };
     }
     if (job.kind === 'retrieve') {
       const r = job.request as RetrieveJobRequest;
@@ -110,7 +111,7 @@ async function assembleService(options: ServiceOptions, dir: ServiceDir, lock: D
       ...(r.config ? { config: r.config } : {}),
       checkpointEverySteps: options.checkpointEvery,
       ...(r.maxTestExamples ? { maxTestExamples: r.maxTestExamples } : {}),
-      ...(options.queue ? { queue: { url: options.queue, ...(options.queueName ? { queueName: options.queueName } : {}) } } : {}),
+      ...queueRef,
       ...(r.storeInBank ? { bank: { dir: dir.bankDir, id: r.bankId ?? `${typeof r.task === 'string' ? r.task : r.task.name}/${r.config?.method ?? 'prompt-tuning'}/${job.id}` } } : {}),
     };
   };

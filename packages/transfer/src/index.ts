@@ -17,5 +17,5 @@ export type { RunGridOptions } from './grid/runGrid.js';
 export { writeGridReport, METRICS } from './grid/report.js';
 export { heatmapSvg } from './grid/heatmap.js';
 export { transferTask, transferOptionsSchema, retrieveSources } from './job/transferTask.js';
-export type { TransferTaskOptions, TransferReport, TransferOptionsInput, RetrievedSource, RankedSource } from './job/transferTask.js';
+export type { TransferTaskOptions, TransferReport, TransferOptionsInput, RetrievedSource, RankedSource, TransferRun } from './job/transferTask.js';
 export { addRunToBank } from './job/bankRun.js';

@@ -12,7 +12,10 @@ import { asTrainable, fileTask, getTask, type FileTaskOptions, type TaskDefiniti
 import { PromptBank } from '@panda/bank';
 import { tuneConfigSchema, tuneTask, type TuneConfigInput, type TuneJob, type TuneTaskResult } from '@panda/tuner';
 import { queueRunner } from '@panda/queue';
-import { addRunToBank, retrieveSources, transferTask, type TaskEmbeddingConfigInput, type TransferOptionsInput } from '@panda/transfer';
+import { addRunToBank, retrieveSources, transferTask, type TaskEmbeddingConfigInput, type TransferOptionsInput, type TransferRun } from '@panda/transfer';
+
+/** A BullMQ queue on Redis whose `panda worker`s run a job's training. */
+type QueueRef = { url: string; queueName?: string };
 
 interface Common {
   /** A registered task name, or the user's files (paths already resolved inside the data directory). */
@@ -29,8 +32,8 @@ interface Common {
 
 /** What the worker runs: a tuning run (optionally stored in the bank), PANDA transfer, or retrieval from the bank. */
 export type WorkerJob =
-  | (Common & { kind: 'tune'; config?: TuneConfigInput; maxTestExamples?: number; checkpointEverySteps?: number; bank?: { dir: string; id?: string }; /** Train on a queue's workers instead of here. */ queue?: { url: string; queueName?: string } })
-  | (Common & { kind: 'transfer'; bankDir: string; config?: Record<string, unknown>; transfer?: TransferOptionsInput; maxTestExamples?: number })
+  | (Common & { kind: 'tune'; config?: TuneConfigInput; maxTestExamples?: number; checkpointEverySteps?: number; bank?: { dir: string; id?: string }; /** Train on a queue's workers instead of here. */ queue?: QueueRef })
+  | (Common & { kind: 'transfer'; bankDir: string; config?: Record<string, unknown>; transfer?: TransferOptionsInput; maxTestExamples?: number; /** Run the teachers and students on a queue's workers. */ queue?: QueueRef })
   | (Common & { kind: 'retrieve'; bankDir: string; config?: TuneConfigInput; k: number; embedding?: TaskEmbeddingConfigInput });
 
 export type WorkerRequest = { type: 'run'; job: WorkerJob } | { type: 'cancel' };
@@ -80,6 +83,8 @@ async function run(job: WorkerJob): Promise<void> {
         ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
         ...(job.skipBadRows ? { skipBadRows: true } : {}),
         ...common,
+        // The teachers and students train on the queue's workers; the probe and the bank stay here.
+        ...(job.queue ? { runTune: (run: TransferRun) => runOnQueue(job.queue!, { ...run, task: job.task, label: `service job ${basename(job.outDir)}: ${basename(run.outDir)}`, ...(job.skipBadRows ? { skipBadRows: true } : {}), ...(job.model ? { model: job.model } : {}) } as TuneJob) } : {}),
       });
     } else result = await retrieve(job, task, common);
     await send({ type: 'result', result });
@@ -129,8 +134,8 @@ async function tune(job: Extract<WorkerJob, { kind: 'tune' }>, task: TaskDefinit
  * and a cancel stops the run on its worker, which then returns its best weights. What follows the
  * run (the bank) still happens here: workers never write the service's stores.
  */
-async function tuneOnQueue(job: Extract<WorkerJob, { kind: 'tune' }>, queue: { url: string; queueName?: string }): Promise<TuneTaskResult> {
-  const tuneJob: TuneJob = {
+async function tuneOnQueue(job: Extract<WorkerJob, { kind: 'tune' }>, queue: QueueRef): Promise<TuneTaskResult> {
+  return runOnQueue(queue, {
     task: job.task,
     outDir: job.outDir,
     label: `service job ${basename(job.outDir)}`,
@@ -139,7 +144,11 @@ async function tuneOnQueue(job: Extract<WorkerJob, { kind: 'tune' }>, queue: { u
     ...(job.checkpointEverySteps ? { checkpointEverySteps: job.checkpointEverySteps } : {}),
     ...(job.skipBadRows ? { skipBadRows: true } : {}),
     ...(job.model ? { model: job.model } : {}),
-  };
+  });
+}
+
+/** One tuning run on the queue: progress to this job's, the stop signal to the worker, the run back into its folder. */
+async function runOnQueue(queue: QueueRef, tuneJob: TuneJob): Promise<TuneTaskResult> {
   onProgress({ type: 'log', message: 'waiting for a panda worker on the queue' });
   const runner = queueRunner({ url: queue.url, ...(queue.queueName ? { queueName: queue.queueName } : {}), pollSeconds: 1, onLog: (message) => onProgress({ type: 'log', message }) });
   const [outcome] = await runner([tuneJob], { onEvent: (_i, event) => onProgress(event), signal: controller.signal });

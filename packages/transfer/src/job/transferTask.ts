@@ -5,7 +5,7 @@ import { PandaError, silent, type ProgressListener } from '@panda/core';
 import { loadBackbone, type Backbone } from '@panda/backbones';
 import { PromptBank } from '@panda/bank';
 import { asTrainable, resolveDataDir, type TaskDefinition } from '@panda/datasets';
-import { distillConfigSchema, loadRun, parseTuneConfig, tuneConfigSchema, tuneTask, type TuneTaskResult } from '@panda/tuner';
+import { distillConfigSchema, loadRun, parseTuneConfig, tuneConfigSchema, tuneTask, type DistillConfigInput, type TuneConfigInput, type TuneTaskResult } from '@panda/tuner';
 import { describeRun, taskEmbeddingConfigSchema, type TaskEmbeddingConfigInput } from '../embedding/taskEmbedding.js';
 import { betaFrom, betaMappingSchema, type BetaMapping } from '../beta/beta.js';
 import { addRunToBank } from './bankRun.js';
@@ -50,6 +50,23 @@ export interface TransferTaskOptions {
   model?: string;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /**
+   * Runs the teachers' and students' tuning (default: `tuneTask` here, on the target task with the
+   * options above). A service hands them to a queue's workers this way; the probe, the retrieval and
+   * the bank stay in this process.
+   */
+  runTune?: (run: TransferRun) => Promise<TuneTaskResult>;
+}
+
+/** One teacher or student run of a transfer, as plain data (folders are this process's). */
+export interface TransferRun {
+  outDir: string;
+  config: Record<string, unknown>;
+  initFrom?: Array<{ dir: string; weight?: number }>;
+  teachers?: Array<{ dir: string; beta: number; name?: string }>;
+  distill?: Record<string, unknown>;
+  manifest: Record<string, unknown>;
+  maxTestExamples?: number;
 }
 
 export interface TransferReport {
@@ -173,6 +190,8 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
     const found = await retrieveSources({ ...common, bank, outDir: join(options.outDir, 'probe'), config, k: opts.k, ...(options.rankingSize ? { rankingSize: options.rankingSize } : {}), probeEpochs: opts.probeEpochs, embedding: opts.embedding, beta: opts.beta });
     const probe = found.probe;
     const scored = { ...common, ...(options.maxTestExamples ? { maxTestExamples: options.maxTestExamples } : {}) };
+    const train = (run: TransferRun): Promise<TuneTaskResult> =>
+      options.runTune ? options.runTune({ ...run, ...(options.maxTestExamples ? { maxTestExamples: options.maxTestExamples } : {}) }) : tuneTask({ ...scored, ...run, config: run.config as TuneConfigInput, ...(run.distill ? { distill: run.distill as DistillConfigInput } : {}) });
     const sources = found.sources;
     onProgress({ type: 'log', message: `sources: ${sources.map((s) => `${s.task} (sim ${s.similarity.toFixed(3)}, β ${s.beta.toFixed(3)})`).join(', ')}` });
 
@@ -185,7 +204,7 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
     for (const [i, plan] of teacherPlans.entries()) {
       onProgress({ type: 'log', message: `teacher: prompt transfer from ${plan.sources.map((s) => s.id).join(' + ')}` });
       const dir = join(options.outDir, teacherPlans.length > 1 ? `teacher-${i + 1}-${folderName(plan.name)}` : `teacher-${folderName(plan.name)}`);
-      const result = await tuneTask({ ...scored, outDir: dir, initFrom: plan.from, config, manifest: { transfer: { kind: 'pot', sources: plan.sources.map(describeSource) } } });
+      const result = await train({ outDir: dir, initFrom: plan.from, config, manifest: { transfer: { kind: 'pot', sources: plan.sources.map(describeSource) } } });
       teachers.push({ dir, beta: plan.beta, name: plan.name, sources: plan.sources, result });
     }
 
@@ -196,8 +215,7 @@ export async function transferTask(options: TransferTaskOptions): Promise<Transf
     for (const [i, group] of groups.entries()) {
       const dir = join(options.outDir, groups.length > 1 ? `student-${i + 1}` : 'student');
       onProgress({ type: 'log', message: `student: distilled from ${group.map((t) => `${t.name} (β ${t.beta.toFixed(3)})`).join(', ')}` });
-      const result = await tuneTask({
-        ...scored,
+      const result = await train({
         outDir: dir,
         config: studentConfig,
         teachers: group.map((t) => ({ dir: t.dir, beta: t.beta, name: t.name })),
