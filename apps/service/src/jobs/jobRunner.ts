@@ -55,6 +55,8 @@ export class JobRunner {
   readonly #store: JobStore;
   readonly #options: JobRunnerOptions;
   readonly #running = new Map<string, Running>();
+  /** Jobs taken from the queue whose files are being resolved: no longer waiting, not yet running. */
+  readonly #starting = new Set<string>();
   readonly #listeners = new Map<string, Set<JobListener>>();
   #closing = false;
   #pumping = false;
@@ -85,8 +87,13 @@ export class JobRunner {
     return this.#running.size;
   }
 
+  /** Jobs waiting for a slot: queued ones, less those already being started. */
+  #waiting(): number {
+    return this.#store.count('queued') - this.#starting.size;
+  }
+
   submit<Req>(kind: string, request: Req): JobRecord {
-    if (this.#store.count('queued') >= this.#options.maxQueued) {
+    if (this.#waiting() >= this.#options.maxQueued) {
       throw new ServiceError(429, 'TOO_MANY_JOBS', `${this.#options.maxQueued} jobs are already waiting; try again when some have finished`);
     }
     const job = this.#store.create(kind, request);
@@ -120,7 +127,7 @@ export class JobRunner {
     if (job.status !== 'interrupted' && job.status !== 'cancelled') {
       throw new ServiceError(409, 'JOB_STATE', `job ${id} is ${job.status}; only interrupted or cancelled jobs can be resumed`);
     }
-    if (this.#store.count('queued') >= this.#options.maxQueued) throw new ServiceError(429, 'TOO_MANY_JOBS', `${this.#options.maxQueued} jobs are already waiting`);
+    if (this.#waiting() >= this.#options.maxQueued) throw new ServiceError(429, 'TOO_MANY_JOBS', `${this.#options.maxQueued} jobs are already waiting`);
     this.#store.setStatus(id, 'queued', { error: null });
     this.#notify(id);
     void this.#pump();
@@ -200,17 +207,24 @@ export class JobRunner {
 
   async #launch(job: JobRecord): Promise<void> {
     let tuneJob: WorkerJob;
+    // While its files are resolved the job still reads 'queued' in the store, but it no longer
+    // waits: it must not count against maxQueued (a job submitted meanwhile was refused with 429).
+    this.#starting.add(job.id);
     try {
       tuneJob = await this.#options.resolve(job);
     } catch (err) {
+      this.#starting.delete(job.id);
       if (this.#closing) return;
       const e = err as { code?: string; message?: string };
       this.#store.setStatus(job.id, 'failed', { error: { code: e.code ?? 'INTERNAL', message: this.#clean(e.message ?? String(err)) } });
       this.#notify(job.id);
       return;
     }
+    this.#starting.delete(job.id);
     // The service stopped while the job's files were resolved: it stays queued for the next one.
     if (this.#closing) return;
+    // Cancelled while its files were resolved: it stays cancelled.
+    if (this.#store.get(job.id)?.status !== 'queued') return;
     const { module, execArgv } = workerModule();
     const child = fork(module, [], {
       execArgv,
