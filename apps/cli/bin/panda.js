@@ -1,18 +1,31 @@
 #!/usr/bin/env node
-// The `panda` command. A built package runs dist/main.js; in the workspace (no build step) it runs
-// the TypeScript sources through tsx, resolving @panda/* packages to their src/ entry points. tsx
-// is resolved from this package (not from the working directory), so panda runs from any folder.
+// The `panda` command. Which code it runs is decided by one rule, never by what happens to be built:
+//
+// - In the workspace (this package has its TypeScript sources, src/main.ts) it runs the sources
+//   through tsx, resolving @panda/* packages to their src/ entry points, whether or not a
+//   `pnpm build` left a dist/ folder behind. tsx is resolved from this package (not from the
+//   working directory), so panda runs from any folder.
+// - With PANDA_USE_DIST=1, or in the published package (which ships dist/ and no src/), it runs
+//   the built dist/main.js in this process. PANDA_USE_DIST=1 without a build is an error that says
+//   so, not a silent fall back to the sources.
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const dist = new URL('../dist/main.js', import.meta.url);
-if (existsSync(fileURLToPath(dist))) {
-  await import(dist.href);
+const dist = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const useDist = process.env.PANDA_USE_DIST === '1' || !existsSync(main);
+
+if (useDist) {
+  if (!existsSync(dist)) {
+    const why = existsSync(main) ? 'PANDA_USE_DIST=1 asks for the built copy' : 'this package has neither src/main.ts nor a build';
+    process.stderr.write(`panda: ${dist} not found: ${why}; run \`pnpm build\` first (or unset PANDA_USE_DIST to run the sources)\n`);
+    process.exit(1);
+  }
+  await import(pathToFileURL(dist).href);
 } else {
-  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   // The IPC channel is the child's lifeline: if this process dies (even by SIGKILL) the channel
   // closes and the child leaves (src/main.ts), instead of training on as an orphan nobody waits for.

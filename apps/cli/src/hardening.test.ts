@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,60 @@ describe('panda transfer', () => {
 });
 
 describe('bin/panda.js', () => {
+  // A package laid out as published (bin/ and dist/, no src/): the launcher runs dist/main.js in
+  // its own process; with neither, or with PANDA_USE_DIST=1 and no build, it says so and exits 1.
+  async function layout(name: string, files: Record<string, string>): Promise<string> {
+    const root = join(dir, name);
+    await mkdir(join(root, 'bin'), { recursive: true });
+    await copyFile(BIN, join(root, 'bin', 'panda.js'));
+    for (const [file, text] of Object.entries(files)) {
+      await mkdir(join(root, file, '..'), { recursive: true });
+      await writeFile(join(root, file), text);
+    }
+    return join(root, 'bin', 'panda.js');
+  }
+  const launch = (bin: string, extraEnv: Record<string, string> = {}) => spawnSync(process.execPath, [bin, 'a', 'b'], { encoding: 'utf8', env: { ...env, ...extraEnv } });
+
+  it('a package without src/ runs dist/main.js in the same process, with the arguments', async () => {
+    const bin = await layout('published', { 'package.json': '{"type":"module"}', 'dist/main.js': 'console.log(JSON.stringify({ pid: process.pid, argv: process.argv.slice(2), ipc: !!process.channel }));' });
+    const r = spawn(process.execPath, [bin, 'a', 'b'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    r.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => r.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual({ pid: r.pid, argv: ['a', 'b'], ipc: false });
+  });
+
+  it('without a build it exits 1 and says what is missing: no src/ and no dist/, or PANDA_USE_DIST=1 and no dist/', async () => {
+    const none = launch(await layout('empty', { 'package.json': '{"type":"module"}' }));
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/dist\/main\.js not found: this package has neither src\/main\.ts nor a build; run `pnpm build` first/);
+    const unbuilt = launch(await layout('unbuilt', { 'package.json': '{"type":"module"}', 'src/main.ts': 'throw new Error("the sources must not run");' }), { PANDA_USE_DIST: '1' });
+    expect(unbuilt.status).toBe(1);
+    expect(unbuilt.stderr).toContain('PANDA_USE_DIST=1 asks for the built copy');
+  });
+
+  it('in the workspace it runs src/main.ts through tsx in a child, whether or not a dist/ build is present', async () => {
+    const parent = spawn(process.execPath, [BIN, 'predict', join(dir, 'none'), '-i', '-'], { env: { ...env, PANDA_USE_DIST: '' }, stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise<number | null>((resolve) => parent.on('exit', (code) => resolve(code)));
+    // The child's command line, once it has exec'd (until then it shows the parent's).
+    let argv: string[] = [];
+    const deadline = Date.now() + 20_000;
+    while (!argv.includes('--conditions=@panda/source') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      const child = spawnSync('pgrep', ['-P', String(parent.pid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+      try {
+        if (child) argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
+      } catch {
+        // gone between pgrep and the read: try again
+      }
+    }
+    expect(argv).toContain('--conditions=@panda/source');
+    expect(argv).toContain(fileURLToPath(new URL('./main.ts', import.meta.url)));
+    parent.stdin!.end();
+    expect(await exited).not.toBe(0); // the run folder does not exist
+  });
+
   it('exits 128 + n when the panda process dies of signal n (137 for SIGKILL)', async () => {
     // `predict -i -` blocks reading stdin, which stays open: a process that only a signal ends.
     const parent = spawn(process.execPath, [BIN, 'predict', join(dir, 'none'), '-i', '-'], { env, stdio: ['pipe', 'ignore', 'ignore'] });
