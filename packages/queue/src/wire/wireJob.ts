@@ -68,21 +68,17 @@ export function wireJobBytes(job: WireJob): number {
  * from its own data folder and loads the plugins it was started with.
  */
 export async function toWire(job: TuneJob, label: string, maxBytes = DEFAULT_MAX_JOB_BYTES): Promise<WireJob> {
+  // The run's settings (config, caps, seed, distillation, model, manifest) travel as they are; the
+  // fields that name folders or files are replaced by what they hold, or left behind.
+  const { task, outDir, initFrom, teachers, dataDir: _dataDir, overwrite: _overwrite, plugins: _plugins, label: _label, ...settings } = job;
   const wire: WireJob = {
+    ...(settings as Omit<WireJob, 'version' | 'label' | 'task' | 'returnRun'>),
     version: 1,
     label,
-    task: typeof job.task === 'string' ? job.task : await shipFileTask(job.task, maxBytes),
-    ...(job.config ? { config: job.config as Record<string, unknown> } : {}),
-    ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
-    ...(job.skipBadRows ? { skipBadRows: true } : {}),
-    ...(job.checkpointEverySteps ? { checkpointEverySteps: job.checkpointEverySteps } : {}),
-    ...(job.evaluateTest !== undefined ? { evaluateTest: job.evaluateTest } : {}),
-    ...(job.model ? { model: job.model } : {}),
-    ...(job.distill ? { distill: job.distill as Record<string, unknown> } : {}),
-    ...(job.manifest ? { manifest: job.manifest } : {}),
-    ...(job.initFrom?.length ? { initFrom: await Promise.all(job.initFrom.map(async (s) => ({ run: await packRun(s.dir), ...(s.weight !== undefined ? { weight: s.weight } : {}) }))) } : {}),
-    ...(job.teachers?.length ? { teachers: await Promise.all(job.teachers.map(async (t) => ({ run: await packRun(t.dir), beta: t.beta, ...(t.name ? { name: t.name } : {}) }))) } : {}),
-    returnRun: job.outDir !== undefined,
+    task: typeof task === 'string' ? task : await shipFileTask(task, maxBytes),
+    ...(initFrom?.length ? { initFrom: await Promise.all(initFrom.map(async (s) => ({ run: await packRun(s.dir), ...(s.weight !== undefined ? { weight: s.weight } : {}) }))) } : {}),
+    ...(teachers?.length ? { teachers: await Promise.all(teachers.map(async (t) => ({ run: await packRun(t.dir), beta: t.beta, ...(t.name ? { name: t.name } : {}) }))) } : {}),
+    returnRun: outDir !== undefined,
   };
   const bytes = wireJobBytes(wire);
   if (bytes > maxBytes) throw new PandaError('CONFIG_INVALID', `job ${label} carries ${bytes} bytes of data and runs, over the queue's limit of ${maxBytes} bytes`, { details: { bytes, maxBytes } });

@@ -28,18 +28,13 @@ export async function materialize(job: WireJob, jobDir: string, dataDir: string 
   }
   const initFrom = job.initFrom ? await Promise.all(job.initFrom.map(async (s, i) => ({ dir: await unpackDir(s.run, join(jobDir, `init-${i}`)), ...(s.weight !== undefined ? { weight: s.weight } : {}) }))) : undefined;
   const teachers = job.teachers ? await Promise.all(job.teachers.map(async (t, i) => ({ dir: await unpackDir(t.run, join(jobDir, `teacher-${i}`)), beta: t.beta, ...(t.name ? { name: t.name } : {}) }))) : undefined;
+  // The run's settings come as the coordinator sent them; folders are this job's own.
+  const { version: _version, label: _label, task: _task, initFrom: _initFrom, teachers: _teachers, returnRun, ...settings } = job;
   return {
+    ...(settings as Omit<TuneJob, 'task'>),
     task,
-    ...(job.config ? { config: job.config as TuneJob['config'] } : {}),
-    ...(job.returnRun ? { outDir: join(jobDir, 'out') } : {}),
+    ...(returnRun ? { outDir: join(jobDir, 'out') } : {}),
     ...(dataDir ? { dataDir } : {}),
-    ...(job.maxTestExamples ? { maxTestExamples: job.maxTestExamples } : {}),
-    ...(job.skipBadRows ? { skipBadRows: true } : {}),
-    ...(job.checkpointEverySteps ? { checkpointEverySteps: job.checkpointEverySteps } : {}),
-    ...(job.evaluateTest !== undefined ? { evaluateTest: job.evaluateTest } : {}),
-    ...(job.model ? { model: job.model } : {}),
-    ...(job.distill ? { distill: job.distill as TuneJob['distill'] } : {}),
-    ...(job.manifest ? { manifest: job.manifest } : {}),
     ...(initFrom ? { initFrom } : {}),
     ...(teachers ? { teachers } : {}),
   };
