@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@panda/core';
 import { initBackend } from '@panda/runtime';
-import { LinearHead, loadUseLite, UseLiteOnnxForward, type Backbone, type UseLiteEncoder } from '@panda/backbones';
+import { LinearHead, loadUseLite, UseLiteOnnxForward, UseLiteOnnxTraining, type Backbone, type TrainingEngine, type UseLiteEncoder } from '@panda/backbones';
 import { AdamW, AdaptedModel, methodByName, trainStep, tuneConfigSchema, type EncodedSet, type StepContext } from '@panda/tuner';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, threads: { type: 'string', default: '1' }, out: { type: 'string' } } });
@@ -63,17 +63,18 @@ function randomSet(rng: Rng, n: number, t: number): EncodedSet {
   return { ids: Array.from({ length: n }, () => Array.from({ length: t }, () => 6 + rng.int(7994))), labels: Array.from({ length: n }, () => rng.int(2)), exampleIds: Array.from({ length: n }, (_, i) => `r${i}`), truncated: 0 };
 }
 
-async function pandaStepper(backbone: Backbone, method: string, t: number): Promise<{ run(): void; dispose(): void }> {
+/** The trainer's step of `method`, with its micro-batches on `engine` when given (the trainer's default where ONNX Runtime loads), else on TensorFlow.js autodiff. */
+async function pandaStepper(backbone: Backbone, method: string, t: number, engine?: TrainingEngine): Promise<{ run(): Promise<number>; dispose(): void }> {
   const config = tuneConfigSchema.parse({ method, promptLength: M, batchSize: B, maxSeqLength: 128, lr: 0.01, modelLr: 1e-4 });
   const rng = new Rng(1);
   const instance = await methodByName(method).create({ backbone, config, rng });
   const head = new LinearHead(backbone.encoder.hidden, 2, rng.fork('head'));
   const model = new AdaptedModel(backbone, instance, head, { pairs: 'joined', maxSeqLength: 128 });
   const optimizer = new AdamW([{ params: [{ key: 'head/kernel', variable: head.kernel }, { key: 'head/bias', variable: head.bias }], lr: config.headLr, weightDecay: 0 }, ...instance.paramGroups(config)]);
-  const ctx: StepContext = { model, config, objective: 'classification', train: randomSet(rng, B, t), params: optimizer.params(), optimizer, teachers: [], teacherCache: [], dropoutRng: rng.fork('dropout') };
+  const ctx: StepContext = { model, config, objective: 'classification', train: randomSet(rng, B, t), params: optimizer.params(), optimizer, teachers: [], teacherCache: [], dropoutRng: rng.fork('dropout'), ...(engine ? { engine } : {}) };
   const rows = Array.from({ length: B }, (_, i) => i);
   let step = 0;
-  return { run: () => void trainStep(ctx, rows, step++, 1), dispose: () => (optimizer.dispose(), model.dispose()) };
+  return { run: () => trainStep(ctx, rows, step++, 1), dispose: () => (optimizer.dispose(), model.dispose()) };
 }
 
 /** GFLOP of USE-Lite's forward dense products for b rows of L positions (qkv, attention, out, residual, FFN, head). */
@@ -108,6 +109,7 @@ const backend = await initBackend({ backend: 'wasm' });
 const backbone = await loadUseLite();
 const encoder = backbone.encoder as UseLiteEncoder;
 const onnx = await UseLiteOnnxForward.create(encoder, { threads: THREADS });
+const trainer = await UseLiteOnnxTraining.create(encoder, { threads: THREADS });
 const torch = torchServer();
 const started = new Date().toISOString();
 const load0 = loadavg();
@@ -119,16 +121,36 @@ try {
       const t = method === 'model-tuning' ? T : Math.min(T, 128 - M);
       const setup = await torch.ask({ op: 'setup', cfg: { method, batch: B, T: t, promptLength: M, threads: THREADS, fwdBatch: FWD_B } });
       blas = setup.blas;
-      const panda = await pandaStepper(backbone, method, t);
+      // The trainer's step as it runs (on the training engine for the prompt methods when it loads)
+      // and, for the prompt methods, the same step on TensorFlow.js autodiff, in the same rounds.
+      const onEngine = trainer && method !== 'model-tuning';
+      const panda = await pandaStepper(backbone, method, t, onEngine ? trainer : undefined);
+      const tfjsStep = onEngine ? await pandaStepper(backbone, method, t) : undefined;
+      const timed = (s: { run(): Promise<number> }) => async (n: number) => { const t0 = performance.now(); for (let i = 0; i < n; i++) await s.run(); return (performance.now() - t0) / 1000; };
       const sides: Side[] = [
-        { name: 'panda', time: async (n) => { const t0 = performance.now(); for (let i = 0; i < n; i++) panda.run(); return (performance.now() - t0) / 1000; } },
+        { name: 'panda', time: timed(panda) },
         { name: 'torch', time: async (n) => (await torch.ask({ op: 'run', kind: 'step', n })).wall },
+        ...(tfjsStep ? [{ name: 'tfjs', time: timed(tfjsStep) }] : []),
       ];
       const r = await interleave(sides, QUICK ? 2 : 3);
       panda.dispose();
+      tfjsStep?.dispose();
       const l = t + (method === 'prompt-tuning' ? M : 0);
       const gflop = 3 * forwardGflop(B, l);
-      const row = { kind: 'step', method, T: t, pandaMs: +(1000 * r.seconds[0]!).toFixed(1), torchMs: +(1000 * r.seconds[1]!).toFixed(1), pandaVsTorch: +median(r.ratios[0]!).toFixed(3), perRound: r.ratios[0]!.map((x) => +x.toFixed(3)), pandaGflops: +(gflop / r.seconds[0]!).toFixed(1), torchGflops: +(gflop / r.seconds[1]!).toFixed(1) };
+      const row = {
+        kind: 'step',
+        method,
+        T: t,
+        engine: onEngine ? 'onnxruntime' : 'tfjs',
+        pandaMs: +(1000 * r.seconds[0]!).toFixed(1),
+        torchMs: +(1000 * r.seconds[1]!).toFixed(1),
+        pandaVsTorch: +median(r.ratios[0]!).toFixed(3),
+        perRound: r.ratios[0]!.map((x) => +x.toFixed(3)),
+        pandaGflops: +(gflop / r.seconds[0]!).toFixed(1),
+        torchGflops: +(gflop / r.seconds[1]!).toFixed(1),
+        // the same step on TensorFlow.js autodiff (the trainer's path before the training engine)
+        ...(tfjsStep ? { tfjsMs: +(1000 * r.seconds[2]!).toFixed(1), tfjsVsTorch: +median(r.ratios[0]!.map((x, i) => x / r.ratios[1]![i]!)).toFixed(3) } : {}),
+      };
       rows.push(row);
       console.log(JSON.stringify(row));
     }
@@ -170,6 +192,7 @@ try {
 } finally {
   torch.close();
   await onnx?.dispose();
+  await trainer?.dispose();
   backbone.dispose();
 }
 const report = {

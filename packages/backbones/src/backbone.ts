@@ -99,6 +99,36 @@ export interface InferenceEngine {
 }
 
 /**
+ * A faster training path of a backbone's frozen encoder: a forward pass that keeps what its
+ * backward pass needs, and that backward pass from the gradient of the loss with respect to the
+ * sentence embedding to the gradients with respect to the input's trainable injections (the soft
+ * prompt rows, the deep-prompt prefix). The encoder's weights are frozen here (no weight gradient):
+ * model tuning, soft tokens inside a template and prefix masks run on the encoder.
+ */
+export interface TrainingEngine {
+  /** `onnxruntime`, for reports. */
+  readonly name: string;
+  /** True when this input can train here. */
+  accepts(input: EncoderInput): boolean;
+  /** The forward pass of one batch; its result holds the saved values until `backward` or `release`. */
+  forward(input: EncoderInput): Promise<TrainingPass>;
+}
+
+/** One batch's forward pass on a {@link TrainingEngine}. */
+export interface TrainingPass {
+  /** [B, hidden]; the caller owns it. */
+  readonly embedding: tf.Tensor2D;
+  /**
+   * The gradients with respect to the input's `prompt` ([m, embedDim]) and `prefix` (its own
+   * shape, [mp, W] or [B, mp, W]) given dLoss/dEmbedding [B, hidden]; the caller owns them. The
+   * saved values are released after it.
+   */
+  backward(gEmbedding: tf.Tensor2D): Promise<{ prompt?: tf.Tensor2D; prefix?: tf.Tensor2D | tf.Tensor3D }>;
+  /** Drops the saved values without a backward pass. */
+  release(): void;
+}
+
+/**
  * True for an input whose injections are shared by the batch (a prompt, a [mp, W] prefix): what an
  * inference engine's generated graphs take. Soft tokens, per-example prefixes and prefix masks come
  * only from training and run on the encoder.
@@ -135,5 +165,11 @@ export interface Backbone {
    * there is none here (onnxruntime-node not installed, `PANDA_ONNX=0`, or a backbone without one).
    */
   inference?(): Promise<InferenceEngine | undefined>;
+  /**
+   * The backbone's training engine for its frozen encoder (prompt and prefix gradients), made on
+   * first call and kept until `dispose`; undefined when there is none here (as `inference`, or
+   * `PANDA_ONNX_TRAIN=0`).
+   */
+  training?(): Promise<TrainingEngine | undefined>;
   dispose(): void;
 }

@@ -1,4 +1,4 @@
-export type { Backbone, SentenceEncoder, EncoderInput, PairEncoding, InferenceEngine } from './backbone.js';
+export type { Backbone, SentenceEncoder, EncoderInput, PairEncoding, InferenceEngine, TrainingEngine, TrainingPass } from './backbone.js';
 export type { Tokenizer } from './tokenizer/tokenizer.js';
 export { UnigramTokenizer, unigramVocabSchema, WORD_MARK } from './tokenizer/unigramTokenizer.js';
 export type { UnigramVocab, UnigramTokenizerOptions } from './tokenizer/unigramTokenizer.js';
@@ -18,6 +18,7 @@ export { registerBackbone, loadBackbone, listBackbones, getBackboneLoader } from
 export { useLiteLoader } from './registry/useLiteLoader.js';
 export type { BackboneLoader } from './registry/backboneLoader.js';
 export { UseLiteOnnxForward } from './use-lite/onnxForward.js';
+export { UseLiteOnnxTraining } from './use-lite/onnxTraining.js';
 export type { OnnxForwardInput } from './use-lite/onnxForward.js';
 export { useLiteOnnxModel } from './use-lite/onnxGraph.js';
 export type { UseLiteGraphVariant } from './use-lite/onnxGraph.js';

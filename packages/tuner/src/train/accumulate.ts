@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Loss and gradients (by parameter key) of one micro-batch; tensors owned by the caller. */
-export type MicroGrads = (rows: number[], weight: number) => { value: tf.Scalar; grads: Record<string, tf.Tensor> };
+/** Loss and gradients (by parameter key) of one micro-batch; tensors owned by the caller (nothing else may be left). */
+export type MicroGrads = (rows: number[], weight: number) => Promise<{ value: tf.Scalar; grads: Record<string, tf.Tensor> }>;
 
 /** Splits a batch into `k` micro-batches of (nearly) equal size. */
 export function microBatches(rows: readonly number[], k: number): number[][] {
@@ -17,11 +17,11 @@ export function microBatches(rows: readonly number[], k: number): number[][] {
  * activations are alive at a time.
  * @returns the batch-mean loss and the summed gradients; the caller owns them.
  */
-export function accumulateGradients(rows: readonly number[], k: number, gradsOf: MicroGrads): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
+export async function accumulateGradients(rows: readonly number[], k: number, gradsOf: MicroGrads): Promise<{ value: tf.Scalar; grads: Record<string, tf.Tensor> }> {
   let sum: Record<string, tf.Tensor> = {};
   let loss = tf.scalar(0);
   for (const part of microBatches(rows, k)) {
-    const { value, grads } = tf.tidy(() => gradsOf(part, part.length / rows.length));
+    const { value, grads } = await gradsOf(part, part.length / rows.length);
     const next = tf.tidy(() => {
       const out: Record<string, tf.Tensor> = {};
       for (const [key, g] of Object.entries(grads)) out[key] = sum[key] ? tf.add(sum[key]!, g) : tf.clone(g);

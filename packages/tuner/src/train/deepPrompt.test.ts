@@ -97,26 +97,26 @@ describe('tune: deep prompt tuning (P-tuning v2 prefix on USE-Lite)', () => {
     tf.dispose(r.weights);
   });
 
-  it('gradient accumulation k × (batch/k) equals one full batch, prefix dropout and reparameterisation included (to 1e-6)', () => {
+  it('gradient accumulation k × (batch/k) equals one full batch, prefix dropout and reparameterisation included (to 1e-6)', async () => {
     const rng = new Rng(3);
     const head = new LinearHead(512, 2, rng.fork('h'));
     const kv = measureKeyValueStd(backbone.encoder, backbone.sampleIds);
     const prefix = new DeepPrefix({ length: 4, layout: backbone.encoder.prefixLayout!, rng: rng.fork('p'), keyValueStd: kv, projection: true, hidden: 32, dropout: 0.1 });
     const set = encodeExamples(backbone.tokenizer, data(16, 7), 128);
     const vars = [...prefix.params.map((p) => p.variable), head.kernel, head.bias];
-    const gradsOf: MicroGrads = (rows, weight) => {
+    const gradsOf: MicroGrads = async (rows, weight) => tf.tidy(() => {
       const { ids, mask } = padBatch(set, rows, 0);
       const labelsT = tf.tensor1d(rows.map((r) => set.labels[r]!), 'int32');
       const seeds = rows.map((r) => new Rng(`drop/${r}`).int32());
       const f = () => tf.mul(crossEntropy(head.apply(backbone.encoder.forward({ ids, mask, prefix: prefix.trainingTable(seeds) }).embedding), labelsT), weight) as tf.Scalar;
       return tf.variableGrads(f, vars);
-    };
+    });
     const rows = Array.from({ length: 16 }, (_, i) => i);
-    const whole = accumulateGradients(rows, 1, gradsOf);
+    const whole = await accumulateGradients(rows, 1, gradsOf);
     let maxDiff = 0;
     let maxAbs = 0;
     for (const k of [2, 4, 16]) {
-      const parts = accumulateGradients(rows, k, gradsOf);
+      const parts = await accumulateGradients(rows, k, gradsOf);
       for (const key of Object.keys(whole.grads)) {
         const a = whole.grads[key]!.dataSync();
         const b = parts.grads[key]!.dataSync();

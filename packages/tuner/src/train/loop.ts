@@ -54,7 +54,7 @@ export async function trainLoop(ctx: StepContext, state: TrainState, rng: Rng, h
     for (let b = epoch === start.epoch ? start.batch : 0; b < batches.length; b++) {
       if (hooks.signal?.aborted) return true;
       const t0 = performance.now();
-      const loss = trainStep(ctx, batches[b]!, state.step, scheduleValue(config.schedule, state.step, totalSteps, config.warmupSteps));
+      const loss = await trainStep(ctx, batches[b]!, state.step, scheduleValue(config.schedule, state.step, totalSteps, config.warmupSteps));
       state.trainMs += performance.now() - t0;
       if (!Number.isFinite(loss)) {
         throw new PandaError('NON_FINITE_LOSS', `training stopped at step ${state.step + 1} of ${totalSteps}: the loss is ${loss} (a learning rate too large, or bad inputs); nothing of this step is kept`, { details: { step: state.step + 1, loss: String(loss) } });

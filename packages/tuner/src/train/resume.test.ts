@@ -43,7 +43,7 @@ async function values(w: Record<string, tf.Tensor>): Promise<Record<string, numb
 }
 
 describe('gradient accumulation', () => {
-  it('k × (batch/k) micro-batches give the gradient of one full batch (to 1e-6)', () => {
+  it('k × (batch/k) micro-batches give the gradient of one full batch (to 1e-6)', async () => {
     const rng = new Rng(3);
     const head = new LinearHead(512, 2, rng.fork('h'));
     const table = backbone.tokenInputTable();
@@ -51,18 +51,18 @@ describe('gradient accumulation', () => {
     table.dispose();
     const set = encodeExamples(backbone.tokenizer, data(16, 7), 124);
     const vars = [prompt.rows, head.kernel, head.bias];
-    const gradsOf: MicroGrads = (rows, weight) => {
+    const gradsOf: MicroGrads = async (rows, weight) => tf.tidy(() => {
       const { ids, mask } = padBatch(set, rows, 0);
       const labelsT = tf.tensor1d(rows.map((r) => set.labels[r]!), 'int32');
       const f = () => tf.mul(crossEntropy(head.apply(backbone.encoder.forward({ ids, mask, prompt: prompt.rows }).embedding), labelsT), weight) as tf.Scalar;
       return tf.variableGrads(f, vars);
-    };
+    });
     const rows = Array.from({ length: 16 }, (_, i) => i);
-    const whole = accumulateGradients(rows, 1, gradsOf);
+    const whole = await accumulateGradients(rows, 1, gradsOf);
     let maxDiff = 0;
     let maxAbs = 0;
     for (const k of [2, 4, 16]) {
-      const parts = accumulateGradients(rows, k, gradsOf);
+      const parts = await accumulateGradients(rows, k, gradsOf);
       for (const key of Object.keys(whole.grads)) {
         const a = whole.grads[key]!.dataSync();
         const b = parts.grads[key]!.dataSync();

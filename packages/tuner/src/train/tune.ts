@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PandaError, Rng, silent, type ProgressListener } from '@panda/core';
-import { LinearHead, type Backbone, type PairEncoding } from '@panda/backbones';
+import { LinearHead, type Backbone, type PairEncoding, type TrainingEngine } from '@panda/backbones';
 import type { Example } from '@panda/datasets';
 import { parseTuneConfig, type TuneConfig, type TuneConfigInput } from '../config.js';
 import { AdamW, type NamedParam } from '../optim/adamW.js';
@@ -169,7 +169,8 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       ? { train: await model.setFeatures(sets.train, config.evalBatchSize, { onRows: phaseRows(onProgress, 'features') }), dev: await model.setFeatures(sets.dev, config.evalBatchSize, { onRows: phaseRows(onProgress, 'features') }) }
       : undefined;
     if (cached) held.push(cached.train, cached.dev);
-    const ctx: StepContext = { model, config, objective: plan.objective, train: sets.train, params, optimizer, ...(cached ? { cachedFeatures: cached.train } : {}), teachers, teacherCache, ...(distillConfig ? { distill: distillConfig } : {}), dropoutRng: rng.fork('prefix-dropout') };
+    const engine = cached ? undefined : await trainingEngine(backbone);
+    const ctx: StepContext = { model, config, objective: plan.objective, train: sets.train, params, optimizer, ...(cached ? { cachedFeatures: cached.train } : {}), teachers, teacherCache, ...(distillConfig ? { distill: distillConfig } : {}), dropoutRng: rng.fork('prefix-dropout'), ...(engine ? { engine } : {}) };
     const runFingerprint = fingerprint({ ...fingerprintBase(config, plan, backbone, data, sets), ...(initInfo ? { init: initInfo } : {}), ...(distillInfo ? { distill: { config: distillInfo.config, teachers: distillInfo.teachers } } : {}) });
     const ckpt = options.checkpoint;
     state = (ckpt && (ckpt.resume ?? true) ? await resumeState(ckpt.dir, runFingerprint, params, optimizer, onProgress) : undefined) ?? freshState();
@@ -228,6 +229,15 @@ async function buildModel(backbone: Backbone, config: TuneConfig, plan: RunPlan,
  * Prompt transfer: starts named parameters from given values.
  * @returns the keys and a digest of the values, for the manifest and the fingerprint.
  */
+/**
+ * The backbone's training engine (ONNX Runtime's CPU kernels) when training runs on a CPU backend
+ * (wasm, cpu): a GPU backend keeps its own kernels for the whole step.
+ */
+async function trainingEngine(backbone: Backbone): Promise<TrainingEngine | undefined> {
+  if (!['wasm', 'cpu'].includes(tf.getBackend())) return undefined;
+  return backbone.training?.();
+}
+
 function applyInit(params: readonly NamedParam[], init: Record<string, tf.Tensor> | undefined, method: string): { keys: string[]; digest: string } | undefined {
   const keys = Object.keys(init ?? {}).sort();
   if (!keys.length) return undefined;
