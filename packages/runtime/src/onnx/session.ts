@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { PandaError } from '@panda/core';
 
 type Ort = typeof import('onnxruntime-node');
@@ -16,6 +17,15 @@ export function loadOnnxRuntime(): Promise<Ort | undefined> {
   return ort;
 }
 
+/**
+ * ONNX Runtime's intra-op threads when a caller gives none: $PANDA_ONNX_THREADS, else the cores
+ * (at most 4). Pool workers get 1 (`ProcessPool` sets the variable), since a pool runs one process
+ * per core.
+ */
+export function defaultOnnxThreads(): number {
+  return Number(process.env.PANDA_ONNX_THREADS) || Math.min(4, availableParallelism());
+}
+
 /** A feed or a result: data and dims (float32, or int32 for ids). */
 export interface OnnxTensorData {
   data: Float32Array | Int32Array;
@@ -31,14 +41,14 @@ export class OnnxSession {
 
   /**
    * @param model the serialised model, or the path of its file
-   * @param threads intra-op threads (default $PANDA_ONNX_THREADS, else 1: panda runs one process per core in pools)
+   * @param threads intra-op threads (default {@link defaultOnnxThreads})
    * @throws `BACKEND_UNAVAILABLE` when onnxruntime-node does not load; `INTERNAL` when the model is refused
    */
   static async create(model: Uint8Array | string, options: { threads?: number } = {}): Promise<OnnxSession> {
     const ort = await loadOnnxRuntime();
     if (!ort) throw new PandaError('BACKEND_UNAVAILABLE', 'onnxruntime-node is not installed or does not load here');
     try {
-      const session = await ort.InferenceSession.create(model as Uint8Array, { executionProviders: ['cpu'], intraOpNumThreads: options.threads ?? (Number(process.env.PANDA_ONNX_THREADS) || 1), interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      const session = await ort.InferenceSession.create(model as Uint8Array, { executionProviders: ['cpu'], intraOpNumThreads: options.threads ?? defaultOnnxThreads(), interOpNumThreads: 1, graphOptimizationLevel: 'all' });
       return new OnnxSession(ort, session);
     } catch (err) {
       throw new PandaError('INTERNAL', `onnxruntime refused a generated model: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

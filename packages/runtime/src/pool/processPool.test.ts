@@ -34,4 +34,25 @@ describe('runInPool', () => {
     expect(out[2]).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
     expect(out[3]).toMatchObject({ ok: true, value: { square: 16 } });
   });
+
+  it('reports a job whose worker is killed by a signal, and goes on with a fresh worker', async () => {
+    const out = await runInPool<number, { square: number }>([14, 3], { modulePath, workers: 1 });
+    expect(out[0]).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    expect(out[1]).toMatchObject({ ok: true, value: { square: 9 } });
+  });
+
+  it('gives each worker one ONNX Runtime thread unless PANDA_ONNX_THREADS says otherwise', async () => {
+    const before = process.env.PANDA_ONNX_THREADS;
+    try {
+      delete process.env.PANDA_ONNX_THREADS;
+      const [one] = await runInPool<number, { onnxThreads?: string }>([100], { modulePath, workers: 1 });
+      expect(one).toMatchObject({ ok: true, value: { onnxThreads: '1' } });
+      process.env.PANDA_ONNX_THREADS = '3';
+      const [three] = await runInPool<number, { onnxThreads?: string }>([100], { modulePath, workers: 1 });
+      expect(three).toMatchObject({ ok: true, value: { onnxThreads: '3' } });
+    } finally {
+      if (before === undefined) delete process.env.PANDA_ONNX_THREADS;
+      else process.env.PANDA_ONNX_THREADS = before;
+    }
+  });
 });

@@ -68,7 +68,8 @@ export class WorkerLane {
   #start(): ChildProcess {
     return fork(this.#options.modulePath, [], {
       execArgv: this.#options.execArgv ?? defaultExecArgv(this.#options.modulePath),
-      env: { ...process.env, ...this.#options.env },
+      // One ONNX Runtime thread per worker unless told otherwise: a pool already runs a process per core.
+      env: { ...process.env, PANDA_ONNX_THREADS: process.env.PANDA_ONNX_THREADS ?? '1', ...this.#options.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
   }
