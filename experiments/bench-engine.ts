@@ -8,7 +8,7 @@
  * same round, so load that hits one round hits both sides.
  *
  * Cells: the training step of prompt tuning, deep prompt tuning and model tuning (panda: the
- * trainer's own `trainStep`, tfjs wasm; PyTorch: forward, head, cross-entropy, backward, clipping,
+ * trainer's own `trainStep`, on ONNX Runtime's training engine, and the same step on tfjs wasm; PyTorch: forward, head, cross-entropy, backward, clipping,
  * AdamW), batch 16, 16 prompt rows, at T = 32, 64 and 128 (112 for the prompt methods, whose 16 rows
  * take 16 of USE-Lite's 128 positions); and the forward pass at batch 32 (panda on TensorFlow.js
  * and on ONNX Runtime, PyTorch under no_grad). GFLOP/s counts the dense products of the forward
@@ -121,9 +121,9 @@ try {
       const t = method === 'model-tuning' ? T : Math.min(T, 128 - M);
       const setup = await torch.ask({ op: 'setup', cfg: { method, batch: B, T: t, promptLength: M, threads: THREADS, fwdBatch: FWD_B } });
       blas = setup.blas;
-      // The trainer's step as it runs (on the training engine for the prompt methods when it loads)
-      // and, for the prompt methods, the same step on TensorFlow.js autodiff, in the same rounds.
-      const onEngine = trainer && method !== 'model-tuning';
+      // The trainer's step as it runs (on the training engine when it loads) and the same step on
+      // TensorFlow.js autodiff (the trainer's path before), in the same rounds.
+      const onEngine = trainer !== undefined;
       const panda = await pandaStepper(backbone, method, t, onEngine ? trainer : undefined);
       const tfjsStep = onEngine ? await pandaStepper(backbone, method, t) : undefined;
       const timed = (s: { run(): Promise<number> }) => async (n: number) => { const t0 = performance.now(); for (let i = 0; i < n; i++) await s.run(); return (performance.now() - t0) / 1000; };

@@ -99,31 +99,40 @@ export interface InferenceEngine {
 }
 
 /**
- * A faster training path of a backbone's frozen encoder: a forward pass that keeps what its
- * backward pass needs, and that backward pass from the gradient of the loss with respect to the
- * sentence embedding to the gradients with respect to the input's trainable injections (the soft
- * prompt rows, the deep-prompt prefix). The encoder's weights are frozen here (no weight gradient):
- * model tuning, soft tokens inside a template and prefix masks run on the encoder.
+ * A faster training path of a backbone's encoder: a forward pass that keeps what its backward pass
+ * needs, and that backward pass from the gradient of the loss with respect to the sentence
+ * embedding to the gradients with respect to the input's trainable injections (the soft prompt
+ * rows, the deep-prompt prefix) and, on a trainable copy of the encoder (model tuning), its
+ * weights. Inputs it does not take (soft tokens inside a template, prefix masks) run on the encoder.
  */
 export interface TrainingEngine {
   /** `onnxruntime`, for reports. */
   readonly name: string;
-  /** True when this input can train here. */
-  accepts(input: EncoderInput): boolean;
-  /** The forward pass of one batch; its result holds the saved values until `backward` or `release`. */
-  forward(input: EncoderInput): Promise<TrainingPass>;
+  /**
+   * True when this input can train here, on `encoder`: the backbone's own (default) or a trainable
+   * copy of it (`trainableCopy()`).
+   */
+  accepts(input: EncoderInput, encoder?: SentenceEncoder): boolean;
+  /** The forward pass of one batch on `encoder` (as in `accepts`); its result holds the saved values until `backward` or `release`. */
+  forward(input: EncoderInput, encoder?: SentenceEncoder): Promise<TrainingPass>;
+}
+
+/** The gradients a {@link TrainingPass} gives; the caller owns them. */
+export interface TrainingGrads {
+  /** d/d prompt, [m, embedDim]. */
+  prompt?: tf.Tensor2D;
+  /** d/d prefix, in the prefix's own shape ([mp, W] or [B, mp, W]). */
+  prefix?: tf.Tensor2D | tf.Tensor3D;
+  /** On a trainable copy: d/d each weight, by its variable's name (`tf.Variable.name`). */
+  weights?: Record<string, tf.Tensor>;
 }
 
 /** One batch's forward pass on a {@link TrainingEngine}. */
 export interface TrainingPass {
   /** [B, hidden]; the caller owns it. */
   readonly embedding: tf.Tensor2D;
-  /**
-   * The gradients with respect to the input's `prompt` ([m, embedDim]) and `prefix` (its own
-   * shape, [mp, W] or [B, mp, W]) given dLoss/dEmbedding [B, hidden]; the caller owns them. The
-   * saved values are released after it.
-   */
-  backward(gEmbedding: tf.Tensor2D): Promise<{ prompt?: tf.Tensor2D; prefix?: tf.Tensor2D | tf.Tensor3D }>;
+  /** The gradients given dLoss/dEmbedding [B, hidden]. The saved values are released after it. */
+  backward(gEmbedding: tf.Tensor2D): Promise<TrainingGrads>;
   /** Drops the saved values without a backward pass. */
   release(): void;
 }

@@ -1,4 +1,4 @@
-export type { Backbone, SentenceEncoder, EncoderInput, PairEncoding, InferenceEngine, TrainingEngine, TrainingPass } from './backbone.js';
+export type { Backbone, SentenceEncoder, EncoderInput, PairEncoding, InferenceEngine, TrainingEngine, TrainingGrads, TrainingPass } from './backbone.js';
 export type { Tokenizer } from './tokenizer/tokenizer.js';
 export { UnigramTokenizer, unigramVocabSchema, WORD_MARK } from './tokenizer/unigramTokenizer.js';
 export type { UnigramVocab, UnigramTokenizerOptions } from './tokenizer/unigramTokenizer.js';

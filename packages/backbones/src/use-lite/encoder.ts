@@ -126,8 +126,8 @@ export class UseLiteEncoder implements TrainableSentenceEncoder {
   private readonly layers: readonly LayerOps[];
   private readonly tanh: Linear;
   private readonly owned: tf.Tensor[];
-  /** [128, 256] sin ‖ cos timing signal for positions 0..127, computed once. */
-  private readonly timing: tf.Tensor2D;
+  /** The [128, 256] timing signal (sin ‖ cos) the encoder computed from its inverse timescales: a constant. */
+  readonly timing: tf.Tensor2D;
   private readonly lnEps: tf.Scalar;
   private readonly l2Eps: tf.Scalar;
   private readonly padBias: tf.Scalar;

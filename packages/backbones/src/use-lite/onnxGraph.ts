@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { OnnxGraph } from '@panda/runtime/onnx';
 import type { UseLiteLayerWeights, UseLiteWeights } from './weights.js';
+import { savedValueKeys } from './savedValues.js';
 
 /** Which injections a generated graph takes as inputs. */
 export interface UseLiteGraphVariant {
@@ -16,6 +17,40 @@ export interface UseLiteGraphVariant {
   prefix: boolean;
   /** The prefix is [B, MP, 1536], one table per example (training's prefix dropout); default shared. */
   perExamplePrefix?: boolean;
+  /**
+   * The weights are graph inputs named as {@link useLiteOnnxWeights} names them (model tuning: they
+   * change every step), and the training graphs keep and give what weight gradients need.
+   */
+  weights?: boolean;
+}
+
+/**
+ * The tensors behind a generated graph's weight names (`embeddings`, `timing`, `l<i>/qkv/w`, …,
+ * `tanh/b`): what a graph with weights as inputs is fed.
+ */
+export function useLiteOnnxWeights(weights: UseLiteWeights, timing: tf.Tensor2D): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = { embeddings: weights.embeddings, timing };
+  weights.layers.forEach((w, li) => {
+    const n = `l${li}`;
+    Object.assign(out, {
+      [`${n}/attnLn/scale`]: w.attnLnScale,
+      [`${n}/attnLn/bias`]: w.attnLnBias,
+      [`${n}/qkv/w`]: w.qkvW,
+      [`${n}/qkv/b`]: w.qkvB,
+      [`${n}/out/w`]: w.outW,
+      [`${n}/out/b`]: w.outB,
+      ...(w.residualW && w.residualB ? { [`${n}/residual/w`]: w.residualW, [`${n}/residual/b`]: w.residualB } : {}),
+      [`${n}/ffnLn/scale`]: w.ffnLnScale,
+      [`${n}/ffnLn/bias`]: w.ffnLnBias,
+      [`${n}/ffn1/w`]: w.ffn1W,
+      [`${n}/ffn1/b`]: w.ffn1B,
+      [`${n}/ffn2/w`]: w.ffn2W,
+      [`${n}/ffn2/b`]: w.ffn2B,
+    });
+  });
+  out['tanh/w'] = weights.tanhW;
+  out['tanh/b'] = weights.tanhB;
+  return out;
 }
 
 const f32 = (t: tf.Tensor) => t.dataSync() as Float32Array;
@@ -39,15 +74,16 @@ export function useLiteOnnxModel(weights: UseLiteWeights, timing: tf.Tensor2D, n
  * graph (`onnxBackward.ts`) reads as an output (the embedding among them).
  */
 export function useLiteOnnxTrainingForward(weights: UseLiteWeights, timing: tf.Tensor2D, numHeads: number, prefixWidths: readonly number[], variant: UseLiteGraphVariant): Uint8Array {
-  const g = new OnnxGraph(`use-lite-train${variant.prompt ? '+prompt' : ''}${variant.prefix ? '+prefix' : ''}`);
-  useLiteForwardNodes(g, weights, timing, numHeads, prefixWidths, variant, (key, value) => g.output(key, value, 'float32'));
+  const g = new OnnxGraph(`use-lite-train${variant.prompt ? '+prompt' : ''}${variant.prefix ? '+prefix' : ''}${variant.weights ? '+weights' : ''}`, { weightsAsInputs: variant.weights === true });
+  const keep = new Set(savedValueKeys(weights.layers.length, variant));
+  useLiteForwardNodes(g, weights, timing, numHeads, prefixWidths, variant, (key, value) => keep.has(key) && g.output(key, value, 'float32'));
   return g.toBytes();
 }
 
 /**
  * Records a forward value that the backward pass reads (`onnxBackward.ts`): the training graph
- * makes each one an output. Keys: `l<i>/x`, `/q`, `/k`, `/v`, `/p`, `/h1`, `/f1` per layer, and `y`,
- * `embedding` for the output head.
+ * makes each one an output it needs (`savedValueKeys`). Keys: `l<i>/x`, `/q`, `/k`, `/v`, `/p`,
+ * `/merged`, `/h1`, `/f1` per layer, and `pooled`, `y`, `embedding` for the output head.
  */
 export type SaveValue = (key: string, value: string) => void;
 
@@ -107,6 +143,7 @@ export function useLiteForwardNodes(g: OnnxGraph, weights: UseLiteWeights, timin
   const y = g.op('Tanh', [dense(g, pooled, weights.tanhW, weights.tanhB, 'tanh')]); // [B, 512]
   const sq = g.op('Max', [g.op('ReduceSum', [g.op('Mul', [y, y]), g.ints([1])], { keepdims: 1 }), g.scalar(weights.l2Eps)]); // [B, 1]
   const embedding = g.op('Mul', [y, g.op('Reciprocal', [g.op('Sqrt', [sq])])]); // [B, 512]
+  save('pooled', pooled);
   save('y', y);
   save('embedding', embedding);
   return { pooled, embedding };
@@ -158,6 +195,6 @@ function layer(g: OnnxGraph, w: UseLiteLayerWeights, name: string, x: string, bi
   const h1 = g.op('Add', [dense(g, merged, w.outW, w.outB, `${name}/out`), residual]); // [B, L, 512]
   const f0 = layerNorm(g, h1, w.ffnLnScale, w.ffnLnBias, eps, `${name}/ffnLn`);
   const f1 = g.op('Relu', [dense(g, f0, w.ffn1W, w.ffn1B, `${name}/ffn1`)]); // [B, L, 1536]
-  for (const [key, value] of [['x', x], ['q', q], ['k', k], ['v', v], ['p', probs], ['h1', h1], ['f1', f1]] as const) save(key, value);
+  for (const [key, value] of [['x', x], ['q', q], ['k', k], ['v', v], ['p', probs], ['merged', merged], ['h1', h1], ['f1', f1]] as const) save(key, value);
   return g.op('Add', [dense(g, f1, w.ffn2W, w.ffn2B, `${name}/ffn2`), h1]); // [B, L, 512]
 }

@@ -33,7 +33,19 @@ export class OnnxGraph {
   readonly #consts = new Map<string, string>();
   #n = 0;
 
-  constructor(readonly name: string) {}
+  /**
+   * @param options.weightsAsInputs `weight()` declares a graph input of that name (once) instead of
+   *   an initializer: a graph over weights that change between runs (model tuning)
+   */
+  constructor(
+    readonly name: string,
+    private readonly options: { weightsAsInputs?: boolean } = {},
+  ) {}
+
+  /** True when weights are graph inputs (see the constructor). */
+  get weightsAsInputs(): boolean {
+    return this.options.weightsAsInputs === true;
+  }
 
   /** A graph input; `dims` undefined leaves its shape open. */
   input(name: string, dtype: OnnxDtype, dims?: readonly OnnxDim[]): string {
@@ -47,8 +59,12 @@ export class OnnxGraph {
     this.#outputs.push(valueInfo(name, dtype, dims));
   }
 
-  /** A weight (float32 or int32 data) as an initializer; returns its name. */
+  /** A weight (float32 or int32 data) as an initializer, or as an input named `name` when weights are inputs; returns its name. */
   weight(name: string, data: Float32Array | Int32Array, dims: readonly number[]): string {
+    if (this.options.weightsAsInputs) {
+      if (!this.#inputs.some((i) => i.name === name)) this.input(name, data instanceof Float32Array ? 'float32' : 'int32', dims);
+      return name;
+    }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.#inits.push({ name, dims, dataType: data instanceof Float32Array ? ONNX_DTYPE.float32 : ONNX_DTYPE.int32, rawData: bytes });
     return name;

@@ -119,8 +119,8 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return m;
 };
 
-/** The methods whose training steps run on the training engine (a frozen encoder's prompt or prefix). */
-const ON_TRAINING_ENGINE = new Set(['prompt-tuning', 'deep-prompt-tuning', 'deep-prompt-tuning-projection', 'two-tower', 'joined-pairs', 'pot-panda']);
+/** The runs whose training steps run on the training engine (all but soft tokens in a template and the probe's cached features). */
+const ON_TRAINING_ENGINE = new Set(['prompt-tuning', 'deep-prompt-tuning', 'deep-prompt-tuning-projection', 'model-tuning', 'two-tower', 'joined-pairs', 'pot-panda']);
 
 describe('with the engines (ONNX Runtime) the same runs agree to float rounding', () => {
   // Forward passes and, for prompt methods, the training steps on another kernel library change
@@ -131,7 +131,7 @@ describe('with the engines (ONNX Runtime) the same runs agree to float rounding'
       expect(await backbone.inference!()).toBeDefined();
       const engine = (await backbone.training!())!;
       let passes = 0;
-      const counted: Backbone = { ...backbone, training: async () => ({ name: engine.name, accepts: (i) => engine.accepts(i), forward: (i) => (passes++, engine.forward(i)) }) };
+      const counted: Backbone = { ...backbone, training: async () => ({ name: engine.name, accepts: (i, e) => engine.accepts(i, e), forward: (i, e) => (passes++, engine.forward(i, e)) }) };
       const ref = await runCase(name, tfjsOnly);
       const got = await runCase(name, counted);
       // Which steps trained on the engine: every step of the prompt methods, none of the others.
