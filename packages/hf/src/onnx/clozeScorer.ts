@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AutoModelForMaskedLM, type PreTrainedModel, type Tensor } from '@huggingface/transformers';
 import { PandaError } from '@panda/core';
-import { localPretrainedPath } from '../local/transformersEnv.js';
+import { LOCAL_ONLY, localPretrainedPath } from '../local/transformersEnv.js';
 import { loadHfTokenizer, type HfTokenizer } from '../tokenizer/hfTokenizer.js';
 import { encodeLabelWords, maskPositions, scoreLabels, type ClozeScores, type MultiTokenMode } from '../cloze/labelScores.js';
 
@@ -56,7 +56,7 @@ export class OnnxClozeScorer {
     if (tokenizer.maskId === undefined) throw new PandaError('TOKENIZER_MISMATCH', `the tokenizer in ${path} has no mask token: cloze scoring needs one`);
     let model: PreTrainedModel;
     try {
-      model = await AutoModelForMaskedLM.from_pretrained(path, { local_files_only: true, dtype, device: 'cpu', model_file_name: name });
+      model = await AutoModelForMaskedLM.from_pretrained(path, { ...LOCAL_ONLY, dtype, device: 'cpu', model_file_name: name });
     } catch (err) {
       const msg = (err as Error).message;
       if (/Unsupported model type|not supported|Could not find|Unrecognized/i.test(msg)) {

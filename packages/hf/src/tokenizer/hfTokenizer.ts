@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AutoTokenizer, BertTokenizer, RobertaTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { PandaError } from '@panda/core';
 import type { Tokenizer } from '@panda/backbones';
-import { localPretrainedPath } from '../local/transformersEnv.js';
+import { LOCAL_ONLY, localPretrainedPath } from '../local/transformersEnv.js';
 import { tokenizerJsonFromLegacyFiles } from './legacyFiles.js';
 import { longestFirst } from './longestFirst.js';
 import { applyPairLayout, readPairLayout, type PairLayout } from './pairLayout.js';
@@ -118,7 +118,7 @@ export async function loadHfTokenizer(dir: string, options: { arch?: 'bert' | 'r
   let inner: PreTrainedTokenizer;
   try {
     if (hasJson) {
-      inner = await AutoTokenizer.from_pretrained(path, { local_files_only: true });
+      inner = await AutoTokenizer.from_pretrained(path, LOCAL_ONLY);
     } else {
       const legacy = options.arch ? await tokenizerJsonFromLegacyFiles(path, options.arch, tokenizerConfig ?? {}) : undefined;
       if (!legacy) {

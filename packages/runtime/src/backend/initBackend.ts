@@ -1,10 +1,9 @@
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
-
-// tfjs-core's Node build registers no gradient functions, and its per-file ESM build is not
-// loadable by Node. The union package's Node bundle registers every gradient on the same
-// tfjs-core instance, so load it once, through require, before any training.
-createRequire(import.meta.url)('@tensorflow/tfjs');
+// tfjs-core's Node build registers no gradient functions, and its per-file ES build, which does,
+// is not loadable by Node. This is that registration bundled for Node (scripts/vendor-gradients.ts),
+// so importing @panda/runtime registers every gradient before any training, without the
+// @tensorflow/tfjs umbrella (layers, converter, data, webgl). The path holds from src/ and dist/.
+import '../../vendor/tfjs-core-gradients.js';
 import { PandaError } from '@panda/core';
 
 /** Backends in the order panda prefers them. `tensorflow-gpu` and `tensorflow` are optional peers. */
