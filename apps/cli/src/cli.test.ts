@@ -39,7 +39,7 @@ describe('panda CLI', () => {
   it('names a missing data file and exits 3', () => {
     const r = panda('tune', '--task', 'sst2', '--data-dir', '/nonexistent-panda-data');
     expect(r.status).toBe(3);
-    expect(r.stderr).toContain('error DATA_FILE_MISSING: data file not found: /nonexistent-panda-data/glue/SST-2/train.tsv');
+    expect(r.stderr).toContain("error DATA_FILE_MISSING: data file not found: /nonexistent-panda-data/glue/SST-2/train.tsv; the data directory is /nonexistent-panda-data; set it with the dataDir option (the CLI's --data-dir) or $PANDA_DATA_DIR");
   });
 
   it('names the file and line of a malformed row and exits 3', async () => {

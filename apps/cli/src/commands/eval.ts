@@ -3,6 +3,7 @@ import { PandaError } from '@panda/core';
 import { fileTask, getTask, resolveDataDir, scoreTask, type SplitName, type TaskDefinition } from '@panda/datasets';
 import { progressPrinter } from '../ui/progress.js';
 import { openRun, predictInChunks } from './runFiles.js';
+import { cliDataDir, DATA_DIR_HELP } from '../config/dataDir.js';
 
 interface EvalFlags {
   task?: string;
@@ -41,7 +42,7 @@ export function evalCommand(): Command {
       if (!Number.isInteger(n) || n < 1) throw new PandaError('CONFIG_INVALID', `--max needs a positive integer, got '${v}'`);
       return n;
     })
-    .option('--data-dir <dir>', 'data directory (default: $PANDA_DATA_DIR, else ../shared/data beside the repository)')
+    .option('--data-dir <dir>', DATA_DIR_HELP)
     .option('--backend <name>', 'TensorFlow.js backend (default: first that loads; or $PANDA_BACKEND)')
     .option('--model <spec>', "the run's backbone (default: the one the run recorded, else use-lite)")
     .option('--skip-bad-rows', 'skip and count malformed rows')
@@ -69,7 +70,7 @@ export function evalCommand(): Command {
           }
           if (!task.splits.includes(split)) throw new PandaError('CONFIG_INVALID', `task '${task.name}' has no ${split} split (it has ${task.splits.join(', ')})`);
         }
-        const loaded = await task.load(split, { dataDir: resolveDataDir(flags.dataDir), skipBadRows: flags.skipBadRows ?? false, ...(flags.max ? { limit: flags.max } : {}) });
+        const loaded = await task.load(split, { dataDir: resolveDataDir(cliDataDir(flags.dataDir)), skipBadRows: flags.skipBadRows ?? false, ...(flags.max ? { limit: flags.max } : {}) });
         const examples = flags.max ? loaded.examples.slice(0, flags.max) : loaded.examples;
         const progress = progressPrinter({ json: false });
         progress.listener({ type: 'start', phase: 'eval', total: examples.length });
