@@ -78,7 +78,7 @@ describe('panda CLI', () => {
     expect(manifest.trainIds).toHaveLength(16);
     expect(manifest.backboneHash).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.seed ?? manifest.config.seed).toBe(42);
-    const config = JSON.parse(await readFile(join(out, 'adapter_config.json'), 'utf8'));
+    const config = JSON.parse(await readFile(join(out, 'panda_adapter.json'), 'utf8'));
     expect(config.tensors).toEqual({ 'head/bias': [2], 'head/kernel': [512, 2], prompt: [2, 256] });
     expect(r.stderr.split('\n').filter(Boolean).every((l) => JSON.parse(l).type)).toBe(true);
   });

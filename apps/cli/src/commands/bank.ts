@@ -6,7 +6,7 @@ import { PromptBank, type BankEntry } from '@panda/bank';
 import { initBackend, parseBackendName } from '@panda/runtime';
 import { loadBackbone } from '@panda/backbones';
 import { fileTask, getTask } from '@panda/datasets';
-import { adapterConfigSchema } from '@panda/tuner';
+import { readAdapterConfig } from '@panda/tuner';
 import { addRunToBank } from '@panda/transfer';
 import { addSchemaOptions } from '../config/schemaOptions.js';
 import { searchDataOptions, searchForData, searchTuningOptions } from './bankSearchData.js';
@@ -101,12 +101,12 @@ export function bankCommand(): Command {
       .option('--id <id>', 'entry id (default: <task>/<method>/<run folder name>)')
       .option('--replace', 'overwrite an entry with the same id'),
   ).action(async (runDir: string, flags: { bank?: string; embedding?: string; task?: string; dev?: string; textColumn: string; textBColumn?: string; labelColumn: string; samples?: number; dataDir?: string; backend?: string; model?: string; id?: string; replace?: boolean; json?: boolean }) => {
-    const configFile = join(runDir, 'adapter_config.json');
     let config;
     try {
-      config = adapterConfigSchema.parse(JSON.parse(readFileSync(configFile, 'utf8')));
+      // panda_adapter.json, or a panda 0.1 run's adapter_config.json (never a PEFT adapter's).
+      config = await readAdapterConfig(runDir);
     } catch (err) {
-      throw new PandaError('MODEL_NOT_FOUND', `${runDir} is not a run folder panda can read (${configFile}: ${(err as Error).message.split('\n')[0]})`);
+      throw new PandaError('MODEL_NOT_FOUND', `${runDir} is not a run folder panda can read (${(err as Error).message.split('\n')[0]})`, { cause: err });
     }
     let metrics: Record<string, number> = {};
     try {

@@ -29,7 +29,7 @@ interface EvalFlags {
 export function evalCommand(): Command {
   return new Command('eval')
     .description("score a trained run (a folder written by `panda tune -o`, or a bank entry's copy) on a task split or your labelled file")
-    .argument('<run>', 'run folder (adapter.safetensors, adapter_config.json, manifest.json)')
+    .argument('<run>', 'run folder (adapter.safetensors, panda_adapter.json, manifest.json; or a panda 0.1 run with adapter_config.json)')
     .option('-t, --task <name>', "registered task to score on (default: the task the run was trained on)")
     .addOption(new Option('--split <name>', 'split of the task').choices(['train', 'dev', 'test']).default('dev'))
     .option('--file <file>', 'your labelled CSV/TSV/JSONL file instead of a task split (label values as in the run)')
