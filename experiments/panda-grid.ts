@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runGrid, writeGridReport, type GridSpecInput } from '@panda/transfer';
+import { experimentDataDir } from './dataDir.js';
 
 const { values } = parseArgs({ options: { dir: { type: 'string', default: 'experiments/results/panda-grid' }, smoke: { type: 'boolean', default: false }, workers: { type: 'string' }, 'report-only': { type: 'boolean', default: false }, targets: { type: 'string' }, sources: { type: 'string' }, methods: { type: 'string' }, 'pair-encoding': { type: 'string', default: 'joined' }, lambda: { type: 'string' }, 'kd-norm': { type: 'string' } } });
 const list = (v: string | undefined) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
@@ -52,7 +53,7 @@ const t0 = performance.now();
 if (!values['report-only']) {
   const r = await runGrid({
     dir: values.dir!,
-    spec,
+    spec: { ...spec, dataDir: experimentDataDir() },
     onProgress: (e) => {
       if (e.type === 'log') console.log(`${new Date().toISOString().slice(11, 19)} ${e.message}`);
     },

@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite } from '@panda/backbones';
-import { resolveDataDir, sst2Task } from '@panda/datasets';
+import { sst2Task } from '@panda/datasets';
+import { experimentDataDir } from './dataDir.js';
 import { tune, type TuneConfigInput } from '@panda/tuner';
 
 const { values } = parseArgs({
@@ -29,7 +30,7 @@ const { values } = parseArgs({
 
 const backend = await initBackend({ log: console.log });
 const backbone = await loadUseLite();
-const ctx = { dataDir: resolveDataDir() };
+const ctx = { dataDir: experimentDataDir() };
 const [train, dev, test] = await Promise.all((['train', 'dev', 'test'] as const).map((s) => sst2Task.load(s, ctx)));
 const seeds = values.seeds!.split(',').map(Number);
 const methods = values.methods!.split(',') as Array<'linear-probe' | 'prompt-tuning'>;

@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { cosine } from '@panda/core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite } from '@panda/backbones';
-import { getTask, pearson, pearsonAndSpearman, resolveDataDir, sample, spearman, type Example } from '@panda/datasets';
+import { getTask, pearson, pearsonAndSpearman, sample, spearman, type Example } from '@panda/datasets';
+import { experimentDataDir } from './dataDir.js';
 import { modelOfPrompt } from '@panda/tuner';
 
 const { values } = parseArgs({ options: { seed: { type: 'string', default: '42' }, dev: { type: 'string', default: '100' } } });
@@ -19,7 +20,7 @@ await initBackend();
 const backbone = await loadUseLite();
 /** The plain frozen encoder as an adapted model (no prompt). */
 const plain = modelOfPrompt(backbone, {});
-const dev = (await getTask('stsb').load('dev', { dataDir: resolveDataDir() })).examples;
+const dev = (await getTask('stsb').load('dev', { dataDir: experimentDataDir() })).examples;
 
 async function score(xs: readonly Example[]): Promise<{ pearson: number; spearman: number; combined: number }> {
   const embed = async (texts: string[]): Promise<Float32Array> => {

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite } from '@panda/backbones';
-import { getTask, resolveDataDir, sample } from '@panda/datasets';
+import { getTask, sample } from '@panda/datasets';
+import { experimentDataDir } from './dataDir.js';
 import { backboneEmbedder } from '../packages/templates/src/embed/embedder.js';
 import { Template } from '../packages/templates/src/syntax/template.js';
 import { SimilarityClassifier, type SimilarityOptions } from '../packages/templates/src/verbalizers/similarity.js';
@@ -19,7 +20,7 @@ const backbone = await loadUseLite();
 const emb = backboneEmbedder(backbone, tf);
 const [name, n, ...rest] = process.argv.slice(2);
 const task = getTask(name!);
-const dev = (await task.load(task.splits.includes('dev') ? 'dev' : 'test', { dataDir: resolveDataDir() })).examples;
+const dev = (await task.load(task.splits.includes('dev') ? 'dev' : 'test', { dataDir: experimentDataDir() })).examples;
 const xs = sample(dev, Number(n), 'probe');
 const words = defaultLabelWords(task.labels);
 const variants: Array<[string, SimilarityOptions]> = JSON.parse(rest.join(' '));

@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite } from '@panda/backbones';
-import { getTask, resolveDataDir, sample, type Example } from '@panda/datasets';
+import { getTask, sample, type Example } from '@panda/datasets';
+import { experimentDataDir } from './dataDir.js';
 import { tune } from '@panda/tuner';
 import { renderText, Template } from '@panda/templates';
 
@@ -37,7 +38,7 @@ const { values } = parseArgs({
 const backend = await initBackend({ log: console.log });
 const backbone = await loadUseLite();
 const task = getTask(values.task!);
-const ctx = { dataDir: resolveDataDir() };
+const ctx = { dataDir: experimentDataDir() };
 
 // The best zero-shot template for the task (hand-written or automatic, by dev accuracy), unless given.
 let source = values.template;

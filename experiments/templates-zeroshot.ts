@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@panda/runtime';
 import { loadUseLite } from '@panda/backbones';
-import { getTask, resolveDataDir, sample } from '@panda/datasets';
+import { getTask, sample } from '@panda/datasets';
+import { experimentDataDir } from './dataDir.js';
 // @panda/templates is not yet a dependency of the experiments package: import its source directly.
 import { backboneEmbedder, defaultLabelWords, evaluateCandidate, randomCandidates, searchPrompts, SimilarityClassifier, templatesForTask } from '@panda/templates';
 
@@ -35,7 +36,7 @@ const { values } = parseArgs({
 const backend = await initBackend({ log: console.log });
 const backbone = await loadUseLite();
 const embedder = backboneEmbedder(backbone, tf);
-const ctx = { dataDir: resolveDataDir() };
+const ctx = { dataDir: experimentDataDir() };
 const seed = Number(values.seed);
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

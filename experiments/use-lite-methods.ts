@@ -74,6 +74,7 @@ async function worker(spec: CellSpec): Promise<void> {
   const { loadUseLite } = await import('@panda/backbones');
   const { getTask } = await import('@panda/datasets');
   const { tuneTask } = await import('@panda/tuner');
+  const { experimentDataDir } = await import('./dataDir.js');
   const t0 = performance.now();
   const backend = await initBackend({ log: (m: string) => console.error(m) });
   const backbone = await loadUseLite();
@@ -101,6 +102,7 @@ async function worker(spec: CellSpec): Promise<void> {
   const r = await tuneTask({
     task,
     backbone,
+    dataDir: experimentDataDir(),
     config: {
       method: spec.method,
       seed: spec.seed,

@@ -39,7 +39,7 @@ describe('panda CLI', () => {
   it('names a missing data file and exits 3', () => {
     const r = panda('tune', '--task', 'sst2', '--data-dir', '/nonexistent-panda-data');
     expect(r.status).toBe(3);
-    expect(r.stderr).toContain('error DATA_FILE_MISSING: data file not found: /nonexistent-panda-data/glue/SST-2/train.tsv');
+    expect(r.stderr).toContain("error DATA_FILE_MISSING: data file not found: /nonexistent-panda-data/glue/SST-2/train.tsv; the data directory is /nonexistent-panda-data; set it with the dataDir option (the CLI's --data-dir) or $PANDA_DATA_DIR");
   });
 
   it('names the file and line of a malformed row and exits 3', async () => {
@@ -78,7 +78,7 @@ describe('panda CLI', () => {
     expect(manifest.trainIds).toHaveLength(16);
     expect(manifest.backboneHash).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.seed ?? manifest.config.seed).toBe(42);
-    const config = JSON.parse(await readFile(join(out, 'adapter_config.json'), 'utf8'));
+    const config = JSON.parse(await readFile(join(out, 'panda_adapter.json'), 'utf8'));
     expect(config.tensors).toEqual({ 'head/bias': [2], 'head/kernel': [512, 2], prompt: [2, 256] });
     expect(r.stderr.split('\n').filter(Boolean).every((l) => JSON.parse(l).type)).toBe(true);
   });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,8 @@ describe.each([
     const run = join(dir, method);
     const t = panda(['tune', '-t', 'spam', '--model', BERT, '--method', method, '--prompt-length', '4', '--epochs', '1', '--batch-size', '8', '--max-train', '16', '--max-dev', '8', '--max-seq-length', '32', '-o', run, '--json']);
     expect(t.status, t.stderr).toBe(0);
+    // The run's own config is panda_adapter.json: PEFT's adapter_config.json appears only in an export.
+    expect((await readdir(run)).filter((f) => f.endsWith('.json')).sort()).toEqual(['manifest.json', 'panda_adapter.json']);
     const peft = join(dir, `${method}-peft`);
     const e = panda(['export', run, '--format', 'peft', '--out', peft, '--json']);
     expect(e.status, e.stderr).toBe(0);
@@ -95,5 +97,20 @@ describe('bad PEFT folders', () => {
   it('a folder without adapter_config.json is refused', async () => {
     const err = importError(join(dir, 'nothing-here'));
     expect(err.code).toBe('CHECKPOINT_INVALID');
+  });
+});
+
+describe('a run of panda 0.1 (its own config in adapter_config.json, PEFT\'s file name)', () => {
+  it('still predicts the same from the CLI, and `import --format peft` says it is no PEFT adapter', async () => {
+    const run = join(dir, 'prompt-tuning');
+    const old = join(dir, 'old-layout');
+    await cp(run, old, { recursive: true });
+    await rename(join(old, 'panda_adapter.json'), join(old, 'adapter_config.json'));
+    expect(probabilities(old)).toEqual(probabilities(run));
+    const r = panda(['import', old, '--format', 'peft', '--out', join(dir, 'old-imported'), '--json']);
+    expect(r.status).not.toBe(0);
+    const err = (JSON.parse(r.stderr.trim().split('\n').at(-1)!) as { error: { code: string; message: string } }).error;
+    expect(err.code).toBe('CHECKPOINT_INVALID');
+    expect(err.message).toContain('no peft_type, so not a PEFT adapter config');
   });
 });

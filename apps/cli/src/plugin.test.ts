@@ -36,7 +36,7 @@ describe('the example plugin through the CLI (a task, a metric and a method no c
     expect(result.metrics.metric).toBe('balanced_accuracy');
 
     // Saved: the head and the encoder's bias vectors only (BitFit), each a vector.
-    const adapter = JSON.parse(await readFile(join(out, 'adapter_config.json'), 'utf8')) as { method: string; biases: number; tensors: Record<string, number[]> };
+    const adapter = JSON.parse(await readFile(join(out, 'panda_adapter.json'), 'utf8')) as { method: string; biases: number; tensors: Record<string, number[]> };
     expect(adapter.method).toBe('bias-only');
     const encoderKeys = Object.keys(adapter.tensors).filter((k) => k.startsWith('encoder/'));
     expect(encoderKeys.length).toBe(adapter.biases);

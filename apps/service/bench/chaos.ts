@@ -238,7 +238,7 @@ async function main(): Promise<void> {
   const brokenRuns: string[] = [];
   for (const j of doneJobs) {
     const runDir = join(dir, 'runs', j.id);
-    const missing = ['adapter.safetensors', 'adapter_config.json', 'manifest.json'].filter((f) => !existsSync(join(runDir, f)));
+    const missing = ['adapter.safetensors', 'panda_adapter.json', 'manifest.json'].filter((f) => !existsSync(join(runDir, f)));
     if (missing.length) brokenRuns.push(`${j.id}: missing ${missing.join(', ')}`);
     const p = await call('predict', '/api/predict', json({ items: [{ promptId: j.id, text: QUERIES[0] }] }));
     if (p?.status !== 200) brokenRuns.push(`${j.id}: predict ${p?.status}`);

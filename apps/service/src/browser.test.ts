@@ -178,7 +178,7 @@ describe.skipIf(!hasChromium)('the web page in headless Chromium', () => {
     expect(config).toMatchObject({ method: 'prompt-tuning', promptLength: '4', epochs: '2', batchSize: '8' });
     expect(await page.locator('#run-metrics tbody').innerText()).toMatch(/devScore\s+\d+\.\d %/);
     const files = await page.locator('#run-files tbody tr td:first-child').allInnerTexts();
-    expect(files).toEqual(expect.arrayContaining(['adapter.safetensors', 'adapter_config.json', 'manifest.json']));
+    expect(files).toEqual(expect.arrayContaining(['adapter.safetensors', 'manifest.json', 'panda_adapter.json']));
     await page.screenshot({ path: join(SHOTS, 'run-page.png'), fullPage: true });
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
     expect(download.suggestedFilename()).toBe(`${ids.reviewsJob}.tar`);

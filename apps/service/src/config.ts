@@ -17,7 +17,7 @@ export const serviceOptionsSchema = z
     maxPredictItems: z.number().int().min(1).max(10_000).default(256).describe('most items one prediction request may carry'),
     promptCache: z.number().int().min(1).max(1000).default(16).describe('trained prompts kept loaded for prediction (least recently used are dropped)'),
     checkpointEvery: z.number().int().min(1).default(20).describe('jobs save a checkpoint every this many steps, so an interrupted job resumes where it stopped'),
-    dataDir: z.string().min(1).optional().describe('benchmark data directory for named tasks (default: $PANDA_DATA_DIR, else ../shared/data beside the repository)'),
+    dataDir: z.string().min(1).optional().describe('benchmark data directory for named tasks (default: $PANDA_DATA_DIR, else ./data; `panda serve` run from the workspace sources: ../shared/data beside the workspace)'),
     backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional().describe('TensorFlow.js backend for prediction and jobs (default: first that loads; or $PANDA_BACKEND)'),
     model: z.string().min(1).default('use-lite').describe("backbone every job trains on and prediction runs on: 'use-lite' or a local Hugging Face BERT/RoBERTa folder (with config.json); a plugin may add others"),
     grids: z.array(z.string().min(1)).default([]).describe("grid folders written by 'panda grid' (each holds grid.sqlite) that the web page shows, besides every <dir>/grids/<name>/"),

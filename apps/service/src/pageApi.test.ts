@@ -72,22 +72,28 @@ describe('the page API', () => {
   it('serves a run folder as a tar archive of its regular files only, and refuses path tricks', async () => {
     const dir = join(service.root, 'runs', 'run-manual');
     mkdirSync(join(dir, 'checkpoint'), { recursive: true });
-    writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ task: 'toy', config: { method: 'prompt-tuning', promptLength: 4 } }));
+    writeFileSync(join(dir, 'panda_adapter.json'), JSON.stringify({ task: 'toy', config: { method: 'prompt-tuning', promptLength: 4 } }));
     writeFileSync(join(dir, 'checkpoint', 'state.json'), '{}');
     symlinkSync(join(outside, 'secret.txt'), join(dir, 'link.txt'));
     symlinkSync(outside, join(dir, 'linked-folder'));
     const run = (await api.get('/api/runs/run-manual')).body;
     expect(run.files).toEqual([
-      { path: 'adapter_config.json', bytes: expect.any(Number) },
       { path: 'checkpoint/state.json', bytes: 2 },
+      { path: 'panda_adapter.json', bytes: expect.any(Number) },
     ]);
     expect(run).toMatchObject({ id: 'run-manual', job: null, task: 'toy', config: { method: 'prompt-tuning', promptLength: 4 } });
+    // A run of panda 0.1 keeps its config in adapter_config.json; a PEFT adapter's file of that name is no run config.
+    for (const [id, json, task] of [['run-old', { task: 'old', config: { method: 'prompt-tuning' } }, 'old'], ['run-peft', { peft_type: 'PROMPT_TUNING', task: 'peft' }, null]] as const) {
+      mkdirSync(join(service.root, 'runs', id), { recursive: true });
+      writeFileSync(join(service.root, 'runs', id, 'adapter_config.json'), JSON.stringify(json));
+      expect((await api.get(`/api/runs/${id}`)).body, id).toMatchObject({ id, task });
+    }
     const res = await fetch(`${service.url}/api/runs/run-manual/download`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/x-tar');
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="run-manual.tar"');
     const body = await res.arrayBuffer();
-    expect(await tarEntries(body)).toEqual(['run-manual/adapter_config.json', 'run-manual/checkpoint/state.json']);
+    expect(await tarEntries(body)).toEqual(['run-manual/checkpoint/state.json', 'run-manual/panda_adapter.json']);
     expect(Buffer.from(body).includes('not for download')).toBe(false);
     for (const path of ['/api/runs/..%2F..%2Fetc/download', '/api/runs/.hidden/download', '/api/runs/a%00b/download', '/api/runs/a.b']) {
       expect((await api.get(path)).status, path).toBe(400);

@@ -41,7 +41,7 @@ describe('the service with model and plugins', () => {
     expect(job.status, JSON.stringify(job.error)).toBe('done');
     expect(job.result.backboneId).toBe('hf:bert:tiny-bert');
     expect(job.result.metrics.metric).toBe('balanced_accuracy');
-    const adapter = JSON.parse(await readFile(join(service.root, 'runs', job.id, 'adapter_config.json'), 'utf8'));
+    const adapter = JSON.parse(await readFile(join(service.root, 'runs', job.id, 'panda_adapter.json'), 'utf8'));
     expect(adapter).toMatchObject({ method: 'bias-only', backboneSpec: MODEL });
 
     const dev = (await readFile(fileURLToPath(new URL('../../../examples/plugin-example/data/dev.tsv', import.meta.url)), 'utf8')).trim().split('\n').slice(1).map((l) => l.split('\t') as [string, string]);

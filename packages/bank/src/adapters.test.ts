@@ -22,7 +22,7 @@ function runFolder(name: string, accuracy: number): string {
   const dir = join(tmp.dir, name);
   mkdirSync(join(dir, 'sub'), { recursive: true });
   writeFileSync(join(dir, 'adapter.safetensors'), Buffer.from([1, 2, 3, 4, accuracy * 100]));
-  writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ method: 'prompt-tuning', promptLength: 16 }));
+  writeFileSync(join(dir, 'panda_adapter.json'), JSON.stringify({ method: 'prompt-tuning', promptLength: 16 }));
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ task: 'sst2', metrics: { accuracy } }));
   writeFileSync(join(dir, 'sub', 'note.txt'), 'nested');
   return dir;
@@ -37,7 +37,7 @@ describe('adapter folders', () => {
     expect(e.adapterDir).not.toBeNull();
     const copy = e.adapterDir!;
     expect(dirname(copy)).toBe(join(bank.dir, 'adapters'));
-    for (const f of ['adapter.safetensors', 'adapter_config.json', 'manifest.json', 'sub/note.txt']) {
+    for (const f of ['adapter.safetensors', 'panda_adapter.json', 'manifest.json', 'sub/note.txt']) {
       expect(readFileSync(join(copy, f))).toEqual(readFileSync(join(src, f)));
     }
     expect(e.manifest).toEqual({ task: 'sst2', metrics: { accuracy: 0.8 } });

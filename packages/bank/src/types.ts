@@ -20,7 +20,7 @@ export interface BankEntryInput {
   /** The task embedding, `[dim]`, finite, not all zero. Stored as float32 exactly as given (not normalised). */
   embedding: EmbeddingInput;
   /**
-   * A folder written by the tuner's saveRun (adapter.safetensors, adapter_config.json, manifest.json).
+   * A folder written by the tuner's saveRun (adapter.safetensors, panda_adapter.json, manifest.json).
    * The bank copies it (recursively, symlinks followed) into `<bank>/adapters/`; the caller keeps
    * ownership of the original. When `manifest` is not given and the folder has a manifest.json,
    * that file becomes the entry's manifest.

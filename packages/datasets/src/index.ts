@@ -51,7 +51,7 @@ export type { MetricContext, TaskMetric } from './metrics/metricRegistry.js';
 // registry
 export { NamedRegistry, entryNameSchema, functionSchema } from './registry/namedRegistry.js';
 export type { NamedEntry } from './registry/namedRegistry.js';
-export { resolveDataDir, DATA_DIR_ENV } from './registry/dataDir.js';
+export { resolveDataDir, DATA_DIR_ENV, DEFAULT_DATA_DIR } from './registry/dataDir.js';
 export type { TaskDefinition, LoadContext, CarvedSplits } from './registry/task.js';
 export { getTask, registerTask, taskNames, allTasks, spamTask, sst2Task, afinnTask } from './registry/builtinTasks.js';
 export { colaTask, mrpcTask, stsbTask, rteTask, qnliTask, qqpTask } from './registry/glueTasks.js';

@@ -49,6 +49,7 @@ export { kdLoss } from './distill/kdLoss.js';
 export { betaAt } from './distill/betaSchedule.js';
 export { tensorDigest } from './distill/digest.js';
 export { loadRun, readAdapterConfig, adapterConfigSchema } from './io/loadRun.js';
+export { RUN_CONFIG_FILE, RUN_TENSORS_FILE, RUN_MANIFEST_FILE, RUN_FILES, LEGACY_RUN_CONFIG_FILE, findRunConfig, runConfigPathSync, isPeftConfig } from './io/runFiles.js';
 export type { LoadedRun, AdapterConfig } from './io/loadRun.js';
-export { exportPeft, importPeft, peftConfigSchema, PEFT_HEAD_WEIGHT, PEFT_HEAD_BIAS } from './io/peft/index.js';
+export { exportPeft, importPeft, peftConfigSchema, PEFT_CONFIG_FILE, PEFT_HEAD_WEIGHT, PEFT_HEAD_BIAS } from './io/peft/index.js';
 export type { PeftConfig } from './io/peft/index.js';

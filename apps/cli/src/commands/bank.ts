@@ -6,10 +6,11 @@ import { PromptBank, type BankEntry } from '@panda/bank';
 import { initBackend, parseBackendName } from '@panda/runtime';
 import { loadBackbone } from '@panda/backbones';
 import { fileTask, getTask } from '@panda/datasets';
-import { adapterConfigSchema } from '@panda/tuner';
+import { readAdapterConfig } from '@panda/tuner';
 import { addRunToBank } from '@panda/transfer';
 import { addSchemaOptions } from '../config/schemaOptions.js';
 import { searchDataOptions, searchForData, searchTuningOptions } from './bankSearchData.js';
+import { dataDirOption, DATA_DIR_HELP } from '../config/dataDir.js';
 
 /** Default bank: $PANDA_BANK, else the bank inside `panda serve`'s default data directory. */
 export function defaultBankDir(): string {
@@ -94,18 +95,18 @@ export function bankCommand(): Command {
       .option('--text-b-column <name>', 'column holding the second text of a pair (with --dev)')
       .option('--label-column <name>', 'column holding the label (with --dev)', 'label')
       .option('--samples <n>', 'dev examples the embedding averages over (default 100)', (v) => Number(v))
-      .option('--data-dir <dir>', 'data directory for registered tasks')
+      .option('--data-dir <dir>', DATA_DIR_HELP)
       .option('--backend <name>', 'TensorFlow.js backend (default: first that loads; or $PANDA_BACKEND)')
       .option('--model <spec>', "the run's backbone, for computing the embedding (default: the one the run recorded, else use-lite)")
       .option('--id <id>', 'entry id (default: <task>/<method>/<run folder name>)')
       .option('--replace', 'overwrite an entry with the same id'),
   ).action(async (runDir: string, flags: { bank?: string; embedding?: string; task?: string; dev?: string; textColumn: string; textBColumn?: string; labelColumn: string; samples?: number; dataDir?: string; backend?: string; model?: string; id?: string; replace?: boolean; json?: boolean }) => {
-    const configFile = join(runDir, 'adapter_config.json');
     let config;
     try {
-      config = adapterConfigSchema.parse(JSON.parse(readFileSync(configFile, 'utf8')));
+      // panda_adapter.json, or a panda 0.1 run's adapter_config.json (never a PEFT adapter's).
+      config = await readAdapterConfig(runDir);
     } catch (err) {
-      throw new PandaError('MODEL_NOT_FOUND', `${runDir} is not a run folder panda can read (${configFile}: ${(err as Error).message.split('\n')[0]})`);
+      throw new PandaError('MODEL_NOT_FOUND', `${runDir} is not a run folder panda can read (${(err as Error).message.split('\n')[0]})`, { cause: err });
     }
     let metrics: Record<string, number> = {};
     try {
@@ -134,7 +135,7 @@ export function bankCommand(): Command {
     const bank = PromptBank.open(resolve(flags.bank ?? defaultBankDir()));
     try {
       if (!flags.replace && bank.has(id)) throw new PandaError('CONFIG_INVALID', `an entry with id "${id}" already exists (use --replace to overwrite it)`);
-      const entry = await addRunToBank({ bank, backbone, runDir, id, task, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.samples ? { embedding: { samples: flags.samples } } : {}), replace: true });
+      const entry = await addRunToBank({ bank, backbone, runDir, id, task, ...dataDirOption(flags.dataDir), ...(flags.samples ? { embedding: { samples: flags.samples } } : {}), replace: true });
       done(entry, bank.dir);
     } finally {
       bank.close();

@@ -13,6 +13,7 @@ import { parseOptions, schemaOptions, typedValues } from '../config/schemaOption
 import { RUN_FLAG_NAMES, TUNE_FLAG_NAMES, runOptionsSchema } from '../config/runOptions.js';
 import { progressPrinter } from '../ui/progress.js';
 import { taskFromOptions } from './tune.js';
+import { dataDirOption } from '../config/dataDir.js';
 
 /** The data-set flags of `panda bank search` (the task or your files), as `panda tune` spells them. */
 export const searchDataOptions = () =>
@@ -61,7 +62,7 @@ export async function searchForData(command: Command, flags: SearchDataFlags): P
       k: flags.k,
       rankingSize: flags.k,
       probeEpochs: flags.probeEpochs,
-      ...(run.dataDir ? { dataDir: run.dataDir } : {}),
+      ...dataDirOption(run.dataDir),
       ...(run.skipBadRows ? { skipBadRows: true } : {}),
       onProgress: progress.listener,
     });

@@ -1,6 +1,7 @@
 import type { TaskDefinition } from '@panda/datasets';
 import { tuneTask, type TuneConfig, type TuneTaskResult } from '@panda/tuner';
 import type { RunOptions } from '../config/runOptions.js';
+import { dataDirOption } from '../config/dataDir.js';
 
 /** The cheap baseline a user would try first, scored like the run it stands beside. */
 export interface Baseline {
@@ -23,7 +24,7 @@ export async function linearProbeBaseline(task: TaskDefinition, config: TuneConf
     task,
     config: { method: 'linear-probe', seed, epochs, batchSize, headLr, evalBatchSize, maxSeqLength, ...(maxTrainExamples ? { maxTrainExamples } : {}), ...(maxEvalExamples ? { maxEvalExamples } : {}), ...(pairEncoding ? { pairEncoding } : {}) },
     ...(run.model ? { model: run.model } : {}),
-    ...(run.dataDir ? { dataDir: run.dataDir } : {}),
+    ...dataDirOption(run.dataDir),
     ...(run.maxTest ? { maxTestExamples: run.maxTest } : {}),
     skipBadRows: run.skipBadRows,
   });

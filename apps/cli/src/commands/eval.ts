@@ -3,6 +3,7 @@ import { PandaError } from '@panda/core';
 import { fileTask, getTask, resolveDataDir, scoreTask, type SplitName, type TaskDefinition } from '@panda/datasets';
 import { progressPrinter } from '../ui/progress.js';
 import { openRun, predictInChunks } from './runFiles.js';
+import { cliDataDir, DATA_DIR_HELP } from '../config/dataDir.js';
 
 interface EvalFlags {
   task?: string;
@@ -28,7 +29,7 @@ interface EvalFlags {
 export function evalCommand(): Command {
   return new Command('eval')
     .description("score a trained run (a folder written by `panda tune -o`, or a bank entry's copy) on a task split or your labelled file")
-    .argument('<run>', 'run folder (adapter.safetensors, adapter_config.json, manifest.json)')
+    .argument('<run>', 'run folder (adapter.safetensors, panda_adapter.json, manifest.json; or a panda 0.1 run with adapter_config.json)')
     .option('-t, --task <name>', "registered task to score on (default: the task the run was trained on)")
     .addOption(new Option('--split <name>', 'split of the task').choices(['train', 'dev', 'test']).default('dev'))
     .option('--file <file>', 'your labelled CSV/TSV/JSONL file instead of a task split (label values as in the run)')
@@ -41,7 +42,7 @@ export function evalCommand(): Command {
       if (!Number.isInteger(n) || n < 1) throw new PandaError('CONFIG_INVALID', `--max needs a positive integer, got '${v}'`);
       return n;
     })
-    .option('--data-dir <dir>', 'data directory (default: $PANDA_DATA_DIR, else ../shared/data beside the repository)')
+    .option('--data-dir <dir>', DATA_DIR_HELP)
     .option('--backend <name>', 'TensorFlow.js backend (default: first that loads; or $PANDA_BACKEND)')
     .option('--model <spec>', "the run's backbone (default: the one the run recorded, else use-lite)")
     .option('--skip-bad-rows', 'skip and count malformed rows')
@@ -69,7 +70,7 @@ export function evalCommand(): Command {
           }
           if (!task.splits.includes(split)) throw new PandaError('CONFIG_INVALID', `task '${task.name}' has no ${split} split (it has ${task.splits.join(', ')})`);
         }
-        const loaded = await task.load(split, { dataDir: resolveDataDir(flags.dataDir), skipBadRows: flags.skipBadRows ?? false, ...(flags.max ? { limit: flags.max } : {}) });
+        const loaded = await task.load(split, { dataDir: resolveDataDir(cliDataDir(flags.dataDir)), skipBadRows: flags.skipBadRows ?? false, ...(flags.max ? { limit: flags.max } : {}) });
         const examples = flags.max ? loaded.examples.slice(0, flags.max) : loaded.examples;
         const progress = progressPrinter({ json: false });
         progress.listener({ type: 'start', phase: 'eval', total: examples.length });

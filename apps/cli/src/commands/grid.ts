@@ -5,6 +5,7 @@ import { queueRunner } from '@panda/queue';
 import { progressPrinter } from '../ui/progress.js';
 import { addSchemaOptions, parseOptions, schemaOptions, typedValues } from '../config/schemaOptions.js';
 import { readConfigFile, splitConfig } from '../config/configFile.js';
+import { dataDirOption } from '../config/dataDir.js';
 
 /**
  * `panda grid`: the experiment grid of the transfer package (sources × targets × methods), resumable
@@ -29,7 +30,8 @@ export function gridCommand(): Command {
     let summary: Record<string, unknown> = {};
     if (!opts.reportOnly) {
       const file = opts.config ? splitConfig(readConfigFile(opts.config, ['dataDir']), { spec: Object.keys(gridSpecSchema.shape) }, opts.config).spec! : {};
-      const parsed = parseOptions(gridSpecSchema, { ...file, ...typedValues(command, spec) });
+      const given = parseOptions(gridSpecSchema, { ...file, ...typedValues(command, spec) });
+      const parsed = { ...given, ...dataDirOption(given.dataDir) };
       const backend = await initBackend(opts.backend ? { backend: parseBackendName(opts.backend) } : {});
       if (!json) process.stderr.write(`${backend.report}\n`);
       const progress = progressPrinter({ json });

@@ -49,7 +49,7 @@ async function readInputs(flags: PredictFlags, texts: string[]): Promise<Array<{
 export function predictCommand(): Command {
   return new Command('predict')
     .description('classify texts with a trained run: texts as arguments, or --input <file> (CSV/TSV/JSONL) or - (stdin, one per line)')
-    .argument('<run>', 'run folder (adapter.safetensors, adapter_config.json, manifest.json)')
+    .argument('<run>', 'run folder (adapter.safetensors, panda_adapter.json, manifest.json; or a panda 0.1 run with adapter_config.json)')
     .argument('[texts...]', 'texts to classify')
     .option('-i, --input <file>', 'read texts from a CSV/TSV/JSONL file, or - for stdin (one text per line)')
     .option('--text-column <name>', 'column holding the text (with --input)', 'text')

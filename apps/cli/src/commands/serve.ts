@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { serviceOptionsSchema, startService } from '@panda/service';
 import { addSchemaOptions, parseOptions, schemaOptions, typedValues } from '../config/schemaOptions.js';
 import { readConfigFile, splitConfig } from '../config/configFile.js';
+import { dataDirOption } from '../config/dataDir.js';
 
 /**
  * `panda serve`: the HTTP service and its web page. Every flag comes from the service's options
@@ -19,7 +20,7 @@ export function serveCommand(): Command {
     const file = opts.config ? splitConfig(readConfigFile(opts.config, ['dir', 'dataDir']), { service: generated.map((g) => g.key) }, opts.config).service! : {};
     const options = parseOptions(serviceOptionsSchema, { ...file, ...typedValues(command, generated) });
     const log = (line: string) => process.stderr.write(`panda serve: ${line}\n`);
-    const service = await startService(options, log);
+    const service = await startService({ ...options, ...dataDirOption(options.dataDir) }, log);
     const info = { url: service.url, dir: service.root, token: service.options.token ? 'required' : 'none', interrupted: service.interrupted };
     if (opts.json) process.stdout.write(JSON.stringify(info) + '\n');
     else {

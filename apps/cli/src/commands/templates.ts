@@ -9,6 +9,7 @@ import { addSchemaOptions, parseOptions, schemaOptions, typedValues } from '../c
 import { readConfigFile, splitConfig } from '../config/configFile.js';
 import { RUN_FLAG_NAMES, RUN_PATH_KEYS, runOptionsSchema } from '../config/runOptions.js';
 import { taskFromOptions } from './tune.js';
+import { cliDataDir } from '../config/dataDir.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
@@ -38,7 +39,7 @@ export function templatesCommand(): Command {
     const task = taskFromOptions(runOpts);
     const backend = await initBackend(runOpts.backend ? { backend: parseBackendName(runOpts.backend) } : {});
     if (!opts.json) process.stderr.write(`${backend.report}\n`);
-    const context = { dataDir: resolveDataDir(runOpts.dataDir), skipBadRows: runOpts.skipBadRows };
+    const context = { dataDir: resolveDataDir(cliDataDir(runOpts.dataDir)), skipBadRows: runOpts.skipBadRows };
     const train = (await task.load('train', context)).examples;
     const dev = (await task.load('dev', context)).examples;
     const scoring = sample(train, Math.min(opts.searchExamples, Math.floor(train.length / 2)), `${config.seed}/search-split`);

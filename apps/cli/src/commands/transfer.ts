@@ -9,6 +9,7 @@ import { RUN_FLAG_NAMES, RUN_PATH_KEYS, TUNE_FLAG_NAMES, runOptionsSchema } from
 import { taskFromOptions } from './tune.js';
 import { defaultBankDir } from './bank.js';
 import { baselineLine, linearProbeBaseline, type Baseline } from './baseline.js';
+import { dataDirOption } from '../config/dataDir.js';
 
 const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(2)} %`);
 
@@ -65,7 +66,7 @@ export function transferCommand(): Command {
         config: tuningRaw,
         transfer: transferOpts,
         ...(runOpts.model ? { model: runOpts.model } : {}),
-        ...(runOpts.dataDir ? { dataDir: runOpts.dataDir } : {}),
+        ...dataDirOption(runOpts.dataDir),
         skipBadRows: runOpts.skipBadRows,
         ...(runOpts.maxTest ? { maxTestExamples: runOpts.maxTest } : {}),
         onProgress: progress.listener,

@@ -9,6 +9,7 @@ import { linearProbeBaseline } from './baseline.js';
 import { addSchemaOptions, parseOptions, schemaOptions, typedValues, type SchemaOption } from '../config/schemaOptions.js';
 import { readConfigFile, splitConfig } from '../config/configFile.js';
 import { RUN_FLAG_NAMES, RUN_PATH_KEYS, TUNE_FLAG_NAMES, runOptionsSchema, type RunOptions } from '../config/runOptions.js';
+import { dataDirOption } from '../config/dataDir.js';
 
 /** Run options that name data (tune has them; demo runs its built-in task). */
 export const DATA_KEYS = ['task', 'train', 'dev', 'test', 'textColumn', 'textBColumn', 'labelColumn', 'labels', 'header'] as const;
@@ -68,7 +69,7 @@ export async function runTune(task: TaskDefinition, config: TuneConfig, run: Run
       config,
       ...(run.model ? { model: run.model } : {}),
       ...(run.out ? { outDir: run.out } : {}),
-      ...(run.dataDir ? { dataDir: run.dataDir } : {}),
+      ...dataDirOption(run.dataDir),
       ...(run.maxTest ? { maxTestExamples: run.maxTest } : {}),
       skipBadRows: run.skipBadRows,
       ...(run.checkpointEvery ? { checkpointEverySteps: run.checkpointEvery } : {}),

@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { startQueueWorker } from '@panda/queue';
+import { dataDirOption, DATA_DIR_DEFAULT_HELP } from '../config/dataDir.js';
 
 function positiveInt(flag: string) {
   return (v: string): number => {
@@ -23,7 +24,7 @@ export function workerCommand(): Command {
     .option('--queue-name <name>', 'the BullMQ queue (default panda-tune)')
     .option('--processes <n>', 'tuning processes on this machine (jobs at a time)', positiveInt('--processes'), 1)
     .option('--dir <folder>', "the worker's own folder: jobs write only inside it (default: a panda-worker folder in the system temp dir)")
-    .option('--data-dir <folder>', 'where built-in tasks read their files here (default: $PANDA_DATA_DIR, else ../shared/data)')
+    .option('--data-dir <folder>', `where built-in tasks read their files here (${DATA_DIR_DEFAULT_HELP})`)
     .option('--model <spec>', 'a backbone jobs may ask for besides use-lite (a Hugging Face folder on this machine; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--lock-seconds <n>', 'seconds a job lock lasts unrenewed: a dead worker loses its job after this long (default 30)', positiveInt('--lock-seconds'))
     .option('--name <name>', 'the name jobs record as processed by (default host:pid)')
@@ -34,7 +35,7 @@ export function workerCommand(): Command {
         processes: opts.processes,
         workDir: opts.dir ?? join(tmpdir(), 'panda-worker'),
         ...(opts.queueName ? { queueName: opts.queueName } : {}),
-        ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+        ...dataDirOption(opts.dataDir),
         ...(opts.model.length ? { models: opts.model } : {}),
         ...(opts.lockSeconds ? { lockSeconds: opts.lockSeconds } : {}),
         ...(opts.name ? { name: opts.name } : {}),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { taskNames } from '@panda/datasets';
+import { DATA_DIR_HELP } from './dataDir.js';
 
 const labelList = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
@@ -25,7 +26,7 @@ export const runOptionsSchema = z
     maxTest: z.number().int().positive().optional().describe('score at most this many test examples'),
     out: z.string().min(1).optional().describe('folder for the trained prompt, head, manifest and checkpoint (checked writable before training; without it nothing is saved)'),
     overwrite: z.boolean().default(false).describe('replace a finished run already in --out, training from scratch (without it such a folder is refused with RUN_EXISTS; rerunning the same run resumes it)'),
-    dataDir: z.string().min(1).optional().describe('data directory (default: $PANDA_DATA_DIR, else ../shared/data beside the repository)'),
+    dataDir: z.string().min(1).optional().describe(DATA_DIR_HELP),
     model: z.string().min(1).optional().describe("backbone: 'use-lite' (the default) or a local Hugging Face BERT/RoBERTa folder (with config.json); a plugin may add others"),
     backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional().describe('TensorFlow.js backend (default: first that loads; or $PANDA_BACKEND)'),
     checkpointEvery: z.number().int().positive().optional().describe('save a checkpoint every N steps as well as at every epoch end in <out>/checkpoint; rerunning the same command resumes from it'),

@@ -1,4 +1,6 @@
+import { join, relative } from 'node:path';
 import type { z } from 'zod';
+import { runConfigPathSync } from '@panda/tuner';
 import { ServiceError } from '../errors/httpStatus.js';
 import type { JobRecord } from '../jobs/jobStore.js';
 import type { ServiceDir } from '../storage/serviceDir.js';
@@ -55,8 +57,9 @@ async function runDetails(parts: ServiceParts, dir: ServiceDir, id: string): Pro
   const files = await listRunFiles(folder);
   if (!job && files.length === 0) throw new ServiceError(404, 'NOT_FOUND', `no run '${id}'`);
   // A transfer job's folder holds probe/, teacher-*/ and student/: its config is the student's.
-  const own = files.some((f) => f.path === 'adapter_config.json') ? '' : files.some((f) => f.path === 'student/adapter_config.json') ? 'student/' : null;
-  const adapter = own === null ? undefined : await readRunJson(folder, `${own}adapter_config.json`);
+  // The config is panda_adapter.json, or a panda 0.1 run's adapter_config.json (never a PEFT adapter's).
+  const configFile = runConfigPathSync(folder) ?? runConfigPathSync(join(folder, 'student'));
+  const adapter = configFile === undefined ? undefined : await readRunJson(folder, relative(folder, configFile));
   const result = resultOf(job);
   const request = job?.request as { task?: unknown; config?: Record<string, unknown> } | undefined;
   const config = result?.config ?? (adapter?.config as Record<string, unknown> | undefined) ?? request?.config ?? null;

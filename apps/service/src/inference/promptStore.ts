@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { PromptBank } from '@panda/bank';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { PandaError } from '@panda/core';
+import { RUN_CONFIG_FILE, runConfigPathSync } from '@panda/tuner';
 import { ID_PATTERN, type ServiceDir } from '../storage/serviceDir.js';
 import type { InferenceClient } from './inferenceClient.js';
 import type { PredictInput, Prediction } from './runLoader.js';
@@ -50,9 +50,9 @@ export class PromptStore {
     return this.#inference.pending;
   }
 
-  /** True when `runs/<id>` holds a saved run. */
+  /** True when `runs/<id>` holds a saved run (its panda_adapter.json, or a panda 0.1 run's adapter_config.json). */
   has(id: string): boolean {
-    return ID_PATTERN.test(id) && existsSync(join(this.#dir.runDir(id), 'adapter_config.json'));
+    return ID_PATTERN.test(id) && runConfigPathSync(this.#dir.runDir(id)) !== undefined;
   }
 
   /**
@@ -68,7 +68,7 @@ export class PromptStore {
     } catch {
       return undefined; // not a valid bank id either
     }
-    if (!adapterDir || !existsSync(join(adapterDir, 'adapter_config.json'))) return undefined;
+    if (!adapterDir || runConfigPathSync(adapterDir) === undefined) return undefined;
     return this.#dir.inside(relative(this.#dir.root, adapterDir));
   }
 
@@ -86,9 +86,11 @@ export class PromptStore {
   async summary(id: string): Promise<PromptSummary> {
     if (!this.has(id)) throw new PandaError('ENTRY_UNKNOWN', `no stored prompt '${id}'`, { details: { unknown: [id] } });
     const dir = this.#dir.runDir(id);
-    const config = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    // panda_adapter.json, or a panda 0.1 run's adapter_config.json.
+    const configFile = runConfigPathSync(dir) ?? join(dir, RUN_CONFIG_FILE);
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => '{}')) as Record<string, unknown>;
-    const created = typeof manifest.createdAt === 'string' ? manifest.createdAt : (await stat(join(dir, 'adapter_config.json'))).mtime.toISOString();
+    const created = typeof manifest.createdAt === 'string' ? manifest.createdAt : (await stat(configFile)).mtime.toISOString();
     return {
       id,
       task: String(config.task ?? ''),

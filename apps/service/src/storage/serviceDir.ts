@@ -11,7 +11,7 @@ export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
  * the real path (symbolic links followed) must too.
  *
  * Layout: `jobs.sqlite` (jobs), `runs/<id>/` (trained prompts: adapter.safetensors,
- * adapter_config.json, manifest.json, checkpoint/), `uploads/<id>.<csv|tsv>` (datasets),
+ * panda_adapter.json, manifest.json, checkpoint/), `uploads/<id>.<csv|tsv>` (datasets),
  * `bank/` (the prompt bank).
  */
 export class ServiceDir {

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { PandaError } from '@panda/core';
+import { isPandaError, PandaError } from '@panda/core';
 import type { SkippedRow } from '../adapters/rowIssues.js';
 import { carveSplits } from '../splits/seededSplit.js';
 import type { Example, LoadedSplit, ReadOptions, SplitName, UnlabelledSplit } from '../types.js';
+import { dataDirHint } from './dataDir.js';
 import { cached } from './loadCache.js';
 import type { LoadContext, TaskDefinition } from './task.js';
 
@@ -18,6 +19,19 @@ function noSplit(name: string, split: SplitName, splits: readonly SplitName[]): 
   return new PandaError('CONFIG_INVALID', `task '${name}' has no ${split} split (it has: ${splits.join(', ')})`, { details: { task: name, split } });
 }
 
+/**
+ * Runs a read of files inside the data directory; a missing file's error then also says which data
+ * directory was searched and how to set it (code, file and cause kept; `details.dataDir` added).
+ */
+async function inDataDir<T>(dataDir: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (!isPandaError(err, 'DATA_FILE_MISSING')) throw err;
+    throw new PandaError('DATA_FILE_MISSING', `${err.message}; ${dataDirHint(dataDir)}`, { cause: err, details: { ...err.details, dataDir } });
+  }
+}
+
 /** Reads files one after another into one split; `limit` counts across files. */
 async function readAll(files: readonly string[], read: FileReader, context: LoadContext): Promise<LoadedSplit> {
   const examples: Example[] = [];
@@ -26,7 +40,7 @@ async function readAll(files: readonly string[], read: FileReader, context: Load
     const left = context.limit === undefined ? undefined : context.limit - examples.length;
     if (left !== undefined && left <= 0) break;
     const { dataDir: _d, limit: _l, ...rest } = context;
-    const part = await read(join(context.dataDir, rel), rel, left !== undefined ? { ...rest, limit: left } : rest);
+    const part = await inDataDir(context.dataDir, () => read(join(context.dataDir, rel), rel, left !== undefined ? { ...rest, limit: left } : rest));
     examples.push(...part.examples);
     skipped += part.skipped;
   }
@@ -37,7 +51,7 @@ function unlabelledLoader(name: string, file: string | undefined, read: Unlabell
   if (!file || !read) return undefined;
   return async (context) => {
     const { dataDir: _d, ...rest } = context;
-    return read(join(context.dataDir, file), file, rest);
+    return inDataDir(context.dataDir, () => read(join(context.dataDir, file), file, rest));
   };
 }
 
@@ -80,7 +94,7 @@ export function carvedTask(
     const skipBadRows = context.skipBadRows ?? false;
     return cached(`carve\u0000${meta.name}\u0000${file}\u0000${skipBadRows}`, async () => {
       const skippedRows: SkippedRow[] = [];
-      const all = await plan.read(file, plan.from, { skipBadRows, onSkip: (s) => skippedRows.push(s) });
+      const all = await inDataDir(context.dataDir, () => plan.read(file, plan.from, { skipBadRows, onSkip: (s) => skippedRows.push(s) }));
       return { ...carveSplits(all.examples, { dev: plan.dev, seed: plan.seed, ...(plan.test !== undefined ? { test: plan.test } : {}) }), skippedRows, source: file };
     });
   };

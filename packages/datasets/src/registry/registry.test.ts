@@ -29,8 +29,15 @@ describe('task registry', () => {
     expect(getTask('mrpc').carved).toEqual({ from: ['glue/MRPC/msr_paraphrase_train.txt'], dev: 408, seed: 'mrpc' });
   });
 
-  it('names the missing file when the data directory lacks it', async () => {
-    await expect(getTask('cola').load('train', { dataDir: '/nowhere' })).rejects.toMatchObject({ code: 'DATA_FILE_MISSING', message: 'data file not found: /nowhere/glue/CoLA/in_domain_train.tsv' });
+  it('names the missing file, the data directory and how to set it when the data directory lacks it', async () => {
+    const hint = "the data directory is /nowhere; set it with the dataDir option (the CLI's --data-dir) or $PANDA_DATA_DIR";
+    await expect(getTask('cola').load('train', { dataDir: '/nowhere' })).rejects.toMatchObject({
+      code: 'DATA_FILE_MISSING',
+      message: `data file not found: /nowhere/glue/CoLA/in_domain_train.tsv; ${hint}`,
+      details: { file: '/nowhere/glue/CoLA/in_domain_train.tsv', dataDir: '/nowhere' },
+    });
+    // A carved split (MRPC's dev is carved from its train file) says the same.
+    await expect(getTask('mrpc').load('dev', { dataDir: '/nowhere' })).rejects.toMatchObject({ code: 'DATA_FILE_MISSING', message: `data file not found: /nowhere/glue/MRPC/msr_paraphrase_train.txt; ${hint}` });
     await expect(getTask('cola').load('test', { dataDir: '/nowhere' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: "task 'cola' has no test split (it has: train, dev)" });
   });
 

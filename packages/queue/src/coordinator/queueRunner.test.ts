@@ -69,8 +69,8 @@ describe.runIf(hasRedis)('queueRunner with panda workers over a real Redis', () 
       expect(q.value.history).toEqual(l.value.history);
       expect(q.value.metrics).toEqual(l.value.metrics);
     }
-    expect((await readdir(join(root, 'q', 'pt'))).sort()).toEqual(['adapter.safetensors', 'adapter_config.json', 'manifest.json']);
-    expect(queued[0]!.ok && queued[0]!.value.files).toEqual(['adapter.safetensors', 'adapter_config.json', 'manifest.json'].map((f) => join(root, 'q', 'pt', f)));
+    expect((await readdir(join(root, 'q', 'pt'))).sort()).toEqual(['adapter.safetensors', 'manifest.json', 'panda_adapter.json']);
+    expect(queued[0]!.ok && queued[0]!.value.files).toEqual(['adapter.safetensors', 'panda_adapter.json', 'manifest.json'].map((f) => join(root, 'q', 'pt', f)));
     expect(queued[2]).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID' } });
     expect(recorded.sort()).toEqual([0, 1, 2]);
     // Finished jobs are removed once recorded; the worker folders hold nothing of them.

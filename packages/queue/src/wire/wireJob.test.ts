@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { isPandaError } from '@panda/core';
 import { materialize } from '../worker/materialize.js';
 import { toWire, wireJobId, wireJobSchema } from './wireJob.js';
+import { packRun, runBundleSchema, unpackRun } from './runBundle.js';
 
-async function fakeRun(dir: string, payload: string): Promise<string> {
-  for (const f of ['adapter.safetensors', 'adapter_config.json', 'manifest.json']) await writeFile(join(dir, f), `${f}:${payload}`);
+async function fakeRun(dir: string, payload: string, config = 'panda_adapter.json'): Promise<string> {
+  for (const f of ['adapter.safetensors', config, 'manifest.json']) await writeFile(join(dir, f), f === config ? JSON.stringify({ payload }) : `${f}:${payload}`);
   return dir;
 }
 
@@ -50,6 +51,29 @@ describe('the wire form of a tuning job', () => {
     await writeFile(join(root, 'big.csv'), 'x'.repeat(2000));
     await expect(toWire({ task: { name: 'm', files: { train: join(root, 'big.csv') }, columns: { text: 0, label: 1 }, labels: ['a', 'b'] } }, 'big', 1000)).rejects.toSatisfy((e) => isPandaError(e, 'CONFIG_INVALID'));
     await expect(toWire({ task: 'spam', initFrom: [{ dir: join(root, 'missing') }] }, 'm')).rejects.toSatisfy((e) => isPandaError(e, 'CHECKPOINT_INVALID'));
+  });
+
+  it('packs a run of panda 0.1 (adapter_config.json) under the new name, and still unpacks a 0.1 bundle', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'panda-wire-'));
+    const old = await fakeRun(await mkdtemp(join(root, 'old-')), 'old', 'adapter_config.json');
+    const bundle = await packRun(old);
+    expect(Object.keys(bundle.files)).toEqual(['adapter.safetensors', 'panda_adapter.json', 'manifest.json']);
+    expect(Buffer.from(bundle.files['panda_adapter.json']!, 'base64').toString()).toBe('{"payload":"old"}');
+    // A bundle as panda 0.1 sent it.
+    const legacy = runBundleSchema.parse({ files: { 'adapter.safetensors': 'AA==', 'adapter_config.json': Buffer.from('{"payload":"legacy"}').toString('base64'), 'manifest.json': 'AA==' } });
+    const into = join(root, 'unpacked');
+    expect(await unpackRun(legacy, into)).toEqual(['adapter.safetensors', 'panda_adapter.json', 'manifest.json'].map((f) => join(into, f)));
+    expect(await readFile(join(into, 'panda_adapter.json'), 'utf8')).toBe('{"payload":"legacy"}');
+    expect((await readdir(into)).sort()).toEqual(['adapter.safetensors', 'manifest.json', 'panda_adapter.json']);
+    // One config per bundle, and all three files.
+    expect(runBundleSchema.safeParse({ files: { ...legacy.files, 'panda_adapter.json': 'AA==' } }).success).toBe(false);
+    expect(runBundleSchema.safeParse({ files: { 'adapter.safetensors': 'AA==', 'manifest.json': 'AA==' } }).success).toBe(false);
+    // A PEFT adapter folder is no run to ship.
+    const peft = await mkdtemp(join(root, 'peft-'));
+    await writeFile(join(peft, 'adapter_config.json'), '{"peft_type":"PROMPT_TUNING"}');
+    await writeFile(join(peft, 'adapter.safetensors'), 'x');
+    await writeFile(join(peft, 'manifest.json'), '{}');
+    await expect(packRun(peft)).rejects.toSatisfy((e) => isPandaError(e, 'CHECKPOINT_INVALID') && /panda_adapter\.json cannot be read/.test((e as Error).message));
   });
 
   it('gives the same job the same id, and a job with other inputs another', async () => {

@@ -20,7 +20,7 @@ export interface QueueWorkerOptions {
   processes?: number;
   /** The worker's own folder: each job writes only inside `<workDir>/<job>/`. */
   workDir: string;
-  /** Where built-in tasks read their files on this machine (default: PANDA_DATA_DIR / ../shared/data). */
+  /** Where built-in tasks read their files on this machine (default: $PANDA_DATA_DIR, else ./data; see resolveDataDir). */
   dataDir?: string;
   /** Backbone specs (Hugging Face folders on this machine) jobs may ask for, besides `use-lite`. */
   models?: readonly string[];

@@ -79,4 +79,9 @@ describe('runGrid', () => {
     const grid = join(dir, 'killed');
     await expect(runGrid({ dir: grid, spec: { ...spec, seed: 7 } })).rejects.toSatisfy((e) => isPandaError(e, 'CONFIG_INVALID'));
   });
+
+  it('resumes the same grid with another data directory (where the files are is no setting of the runs)', async () => {
+    const r = await runGrid({ dir: join(dir, 'killed'), spec: { ...spec, dataDir: join(dir, 'elsewhere') } });
+    expect(r).toMatchObject({ ran: 0, failed: 0 });
+  });
 });

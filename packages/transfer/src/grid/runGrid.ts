@@ -54,7 +54,8 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
   let ran = 0;
   let failed = 0;
   try {
-    const { sources: _s, targets: _t, methods: _m, workers: _w, ...runSettings } = spec;
+    // Where this machine keeps the benchmark files is no setting of the runs (the folder may resume elsewhere).
+    const { sources: _s, targets: _t, methods: _m, workers: _w, dataDir: _d, ...runSettings } = spec;
     store.bindSpec(runSettings);
     store.setLatestSpec(spec);
     const runDir = (...parts: string[]) => join(options.dir, 'runs', ...parts);

@@ -31,7 +31,7 @@ export const gridSpecSchema = z
     evaluateTest: z.boolean().default(false).describe('also score the best weights on a test split where the task has one'),
     workers: z.number().int().min(1).optional().describe('worker processes (default: one per core)'),
     model: z.string().min(1).optional().describe("backbone of every run: 'use-lite' (default) or a Hugging Face folder (see loadBackbone)"),
-    dataDir: z.string().optional(),
+    dataDir: z.string().optional().describe('data directory of the benchmark tasks (default: $PANDA_DATA_DIR, else ./data); not bound to the grid folder, which may resume with another'),
   })
   .strict();
 

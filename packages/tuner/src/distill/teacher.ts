@@ -20,7 +20,7 @@ export interface TeacherSpec {
   beta: number;
   /** The teacher run's method (default: `deep-prompt-tuning` when the weights have a prefix, else `prompt-tuning`). */
   method?: string;
-  /** The teacher run's `adapter_config.json` fields (its prefix layout and dropout, ...). */
+  /** The teacher run's `panda_adapter.json` fields (its prefix layout and dropout, ...). */
   adapter?: Record<string, unknown>;
   /** Prefix dropout rate of the teacher's run (deep prompts), applied when teacher dropout is on. */
   prefixDropout?: number;

@@ -13,7 +13,7 @@ export interface SavedModelParts {
   method: string;
   /** Its tensors by key; the caller keeps ownership (the model copies what it keeps). */
   weights: Readonly<Record<string, tf.Tensor>>;
-  /** Its `adapter_config.json` fields (promptLength, prefix, template, pairEncoding, ...). */
+  /** Its `panda_adapter.json` fields (promptLength, prefix, template, pairEncoding, ...). */
   adapter: Readonly<Record<string, unknown>>;
   /** The run's `maxSeqLength`, if it set one. */
   maxSeqLength?: number;

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { PandaError } from '@panda/core';
 import { loadSafetensors } from '@panda/runtime';
 import { RUN_FORMAT_VERSION } from './saveRun.js';
+import { findRunConfig, RUN_CONFIG_FILE, RUN_FILES, RUN_MANIFEST_FILE, RUN_TENSORS_FILE } from './runFiles.js';
 
-/** `adapter_config.json` as {@link saveRun} writes it (fields a loader needs; others pass through). */
+/** A run's `panda_adapter.json` (`adapter_config.json` in runs of panda 0.1) as {@link saveRun} writes it (fields a loader needs; others pass through). */
 export const adapterConfigSchema = z
   .object({
     formatVersion: z.literal(RUN_FORMAT_VERSION),
@@ -45,26 +46,34 @@ export interface LoadedRun {
 
 /**
  * Reads a run folder written by {@link saveRun}: its adapter config (validated), manifest and
- * tensors (checked against the shapes the config lists). Errors: MODEL_NOT_FOUND for a missing
- * folder or file, CHECKPOINT_INVALID for a config that does not parse, SAFETENSORS_INVALID /
- * SHAPE_MISMATCH from the tensor file.
+ * tensors (checked against the shapes the config lists). Runs of panda 0.1 keep their config
+ * in `adapter_config.json` and are read the same. Errors: MODEL_NOT_FOUND for a missing folder or
+ * file, CHECKPOINT_INVALID for a config that does not parse or a PEFT adapter folder,
+ * SAFETENSORS_INVALID / SHAPE_MISMATCH from the tensor file.
  */
 export async function loadRun(dir: string): Promise<LoadedRun> {
   const adapter = await readAdapterConfig(dir);
-  const manifest = (await readRunJson(dir, 'manifest.json')) as Record<string, unknown>;
+  const manifest = (await readRunJson(dir, RUN_MANIFEST_FILE)) as Record<string, unknown>;
   const spec = Object.fromEntries(Object.entries(adapter.tensors).map(([k, shape]) => [k, { shape }]));
-  const { tensors } = await loadSafetensors(join(dir, 'adapter.safetensors'), spec);
+  const { tensors } = await loadSafetensors(join(dir, RUN_TENSORS_FILE), spec);
   return { dir, adapter, manifest, weights: tensors };
 }
 
 /**
- * A run folder's `adapter_config.json`, validated, without reading its tensors (which backbone
- * and method a run needs, before loading either).
- * @throws MODEL_NOT_FOUND for a missing folder or file, CHECKPOINT_INVALID for one that does not parse
+ * A run folder's config (`panda_adapter.json`, or an old run's `adapter_config.json`), validated,
+ * without reading its tensors (which backbone and method a run needs, before loading either).
+ * @throws MODEL_NOT_FOUND for a missing folder or file, CHECKPOINT_INVALID for one that does not
+ * parse, or for a PEFT adapter folder (its `adapter_config.json` has `peft_type`), which
+ * `importPeft` turns into a run
  */
 export async function readAdapterConfig(dir: string): Promise<AdapterConfig> {
-  const parsed = adapterConfigSchema.safeParse(await readRunJson(dir, 'adapter_config.json'));
-  if (!parsed.success) throw new PandaError('CHECKPOINT_INVALID', `${join(dir, 'adapter_config.json')}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const found = await findRunConfig(dir);
+  if (found?.peft) {
+    throw new PandaError('CHECKPOINT_INVALID', `${dir} holds a PEFT adapter (${found.name} with peft_type), not a panda run; turn it into one with \`panda import ${dir} --format peft --out <run>\` (importPeft)`, { details: { path: found.file } });
+  }
+  const name = found?.name ?? RUN_CONFIG_FILE;
+  const parsed = adapterConfigSchema.safeParse(await readRunJson(dir, name));
+  if (!parsed.success) throw new PandaError('CHECKPOINT_INVALID', `${join(dir, name)}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 
@@ -73,7 +82,7 @@ async function readRunJson(dir: string, name: string): Promise<unknown> {
   try {
     text = await readFile(join(dir, name), 'utf8');
   } catch (err) {
-    throw new PandaError('MODEL_NOT_FOUND', `no ${name} in ${dir}: not a saved run (expected adapter.safetensors, adapter_config.json, manifest.json)`, { cause: err });
+    throw new PandaError('MODEL_NOT_FOUND', `no ${name} in ${dir}: not a saved run (expected ${RUN_FILES.join(', ')})`, { cause: err });
   }
   try {
     return JSON.parse(text) as unknown;

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isPandaError, PandaError } from '@panda/core';
 import { writeFileAtomic } from '@panda/runtime';
+import { RUN_MANIFEST_FILE, runConfigPathSync } from './runFiles.js';
 
 /** Where a run folder keeps its checkpoint. */
 export const CHECKPOINT_SUBDIR = 'checkpoint';
 
 /** What an output folder already holds. */
 export interface OutDirState {
-  /** `adapter_config.json` and `manifest.json`: a run finished and was saved here. */
+  /** `panda_adapter.json` (or an old run's `adapter_config.json`) and `manifest.json`: a run finished and was saved here. */
   finished: boolean;
   /** `checkpoint/checkpoint.json`: a run (finished or not) left its checkpoint here. */
   checkpoint: boolean;
@@ -37,6 +38,7 @@ export async function prepareOutDir(dir: string): Promise<OutDirState> {
     const why = isPandaError(err) ? err.message.replace(/^cannot write \S+: /, '') : String(reason);
     throw new PandaError('IO_FAILED', `cannot write into the output folder ${dir}: ${why}`, { cause: err, details: { path: dir, reason } });
   }
-  const [config, manifest, checkpoint] = await Promise.all([exists(join(dir, 'adapter_config.json')), exists(join(dir, 'manifest.json')), exists(join(dir, CHECKPOINT_SUBDIR, 'checkpoint.json'))]);
+  const config = runConfigPathSync(dir) !== undefined;
+  const [manifest, checkpoint] = await Promise.all([exists(join(dir, RUN_MANIFEST_FILE)), exists(join(dir, CHECKPOINT_SUBDIR, 'checkpoint.json'))]);
   return { finished: config && manifest, checkpoint };
 }

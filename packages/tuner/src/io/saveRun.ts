@@ -1,14 +1,16 @@
+import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { saveSafetensors, writeFileAtomic, currentBackend } from '@panda/runtime';
 import type { TuneResult } from '../train/tune.js';
+import { isPeftConfig, LEGACY_RUN_CONFIG_FILE, RUN_CONFIG_FILE, RUN_MANIFEST_FILE, RUN_TENSORS_FILE } from './runFiles.js';
 
 export const RUN_FORMAT_VERSION = 1;
 
 /**
  * Writes a run folder: `adapter.safetensors` (the trained tensors: head and, by method, `prompt`;
  * `prefix` (the folded table, plus the raw `prefix/*` parameters when reparameterised, so training
- * can continue from them); or every `encoder/<name>` weight), `adapter_config.json` (what is needed
+ * can continue from them); or every `encoder/<name>` weight), `panda_adapter.json` (what is needed
  * to load it: config, backbone id, labels, method, the prefix layout) and `manifest.json` (metrics,
  * timing, seed, sampled training ids, versions). Each file is written atomically.
  */
@@ -67,14 +69,36 @@ export async function saveRun(
 }
 
 /**
- * The three files of a run folder, each written atomically: the tensors, `adapter_config.json`
+ * The three files of a run folder, each written atomically: the tensors, `panda_adapter.json`
  * and `manifest.json`. {@link saveRun} after training and `importPeft` both write runs through it.
+ * An old run's `adapter_config.json` of panda's schema (the name runs of panda 0.1 used) is removed, so the
+ * folder holds one config; a PEFT `adapter_config.json` there (it has `peft_type`) is left alone.
  */
 export async function writeRunFiles(dir: string, weights: Record<string, tf.Tensor>, adapterConfig: object, manifest: object): Promise<{ files: string[] }> {
-  const adapter = join(dir, 'adapter.safetensors');
+  const adapter = join(dir, RUN_TENSORS_FILE);
   await saveSafetensors(adapter, weights, { format: 'panda', formatVersion: String(RUN_FORMAT_VERSION) });
   const stable = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
-  await writeFileAtomic(join(dir, 'adapter_config.json'), stable(adapterConfig));
-  await writeFileAtomic(join(dir, 'manifest.json'), stable(manifest));
-  return { files: [adapter, join(dir, 'adapter_config.json'), join(dir, 'manifest.json')] };
+  const config = join(dir, RUN_CONFIG_FILE);
+  await writeFileAtomic(config, stable(adapterConfig));
+  await writeFileAtomic(join(dir, RUN_MANIFEST_FILE), stable(manifest));
+  await removeLegacyConfig(dir);
+  return { files: [adapter, config, join(dir, RUN_MANIFEST_FILE)] };
+}
+
+/** Removes `dir/adapter_config.json` when it is an old panda config (not PEFT's file of that name). */
+async function removeLegacyConfig(dir: string): Promise<void> {
+  const legacy = join(dir, LEGACY_RUN_CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(legacy, 'utf8');
+  } catch {
+    return;
+  }
+  let peft = false;
+  try {
+    peft = isPeftConfig(JSON.parse(text));
+  } catch {
+    // Unreadable JSON: not a PEFT config either; it is the stale config of an older run.
+  }
+  if (!peft) await unlink(legacy).catch(() => undefined);
 }

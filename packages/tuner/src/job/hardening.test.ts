@@ -81,7 +81,7 @@ describe('a diverging run stops with NON_FINITE_LOSS', () => {
     // It trained finite steps first, so there is a checkpoint to keep.
     expect(step).toBeGreaterThan(2);
     expect(existsSync(join(out, 'adapter.safetensors'))).toBe(false);
-    expect(existsSync(join(out, 'adapter_config.json'))).toBe(false);
+    expect(existsSync(join(out, 'panda_adapter.json'))).toBe(false);
     const meta = JSON.parse(await readFile(join(out, 'checkpoint', 'checkpoint.json'), 'utf8'));
     expect(meta.step).toBeLessThan(step);
     expect(meta.step).toBeGreaterThan(0);
@@ -176,7 +176,7 @@ describe('the output folder', () => {
     await tuneTask({ task: spamTask, backbone, outDir: noCkpt, evaluateTest: false, config: small, checkpoint: false });
     expect(existsSync(join(noCkpt, 'checkpoint'))).toBe(false);
     expect((await failure(tuneTask({ task: spamTask, backbone, outDir: noCkpt, evaluateTest: false, config: { ...small, seed: 5 }, checkpoint: false }))).code).toBe('RUN_EXISTS');
-    expect((await readdir(noCkpt)).sort()).toEqual(['adapter.safetensors', 'adapter_config.json', 'manifest.json']);
+    expect((await readdir(noCkpt)).sort()).toEqual(['adapter.safetensors', 'manifest.json', 'panda_adapter.json']);
   });
 });
 

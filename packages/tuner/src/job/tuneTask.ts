@@ -16,7 +16,7 @@ export interface TuneTaskOptions {
   task: TaskDefinition;
   config?: TuneConfigInput;
   /**
-   * Folder for adapter.safetensors, adapter_config.json and manifest.json (and the checkpoint);
+   * Folder for adapter.safetensors, panda_adapter.json and manifest.json (and the checkpoint);
    * omitted: nothing saved. It is created and checked writable before anything trains.
    */
   outDir?: string;
@@ -198,7 +198,7 @@ async function guardOutDir(dir: string, options: TuneTaskOptions): Promise<{ fin
   if (state.finished && !options.overwrite && !(keep && state.checkpoint)) {
     throw new PandaError(
       'RUN_EXISTS',
-      `${dir} already holds a finished run (adapter_config.json, manifest.json)${keep ? ' and no checkpoint to show that this is the same run' : ''}; choose another output folder, or replace it with overwrite: true (panda tune --overwrite)`,
+      `${dir} already holds a finished run (panda_adapter.json, manifest.json)${keep ? ' and no checkpoint to show that this is the same run' : ''}; choose another output folder, or replace it with overwrite: true (panda tune --overwrite)`,
       { details: { path: dir } },
     );
   }

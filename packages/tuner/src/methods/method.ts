@@ -13,7 +13,7 @@ import type { TemplateRendering } from '../data/batches.js';
  * teachers, the service and task embeddings then run it through the one adapted-model path.
  */
 export interface TuningMethod {
-  /** The name runs record (`adapter_config.json` `method`) and `--method` takes. */
+  /** The name runs record (`panda_adapter.json` `method`) and `--method` takes. */
   readonly name: string;
   /** One line for `--help` and listings. */
   readonly description: string;
@@ -50,7 +50,7 @@ export interface MethodLoadSetup {
   backbone: Backbone;
   /** The run's saved tensors by key; the caller keeps ownership. */
   weights: Readonly<Record<string, tf.Tensor>>;
-  /** The run's `adapter_config.json` fields (promptLength, prefix info, ...). */
+  /** The run's `panda_adapter.json` fields (promptLength, prefix info, ...). */
   adapter: Readonly<Record<string, unknown>>;
   template?: TemplateRendering;
   /** Apply the run's own training dropout when a training injection is asked for (teachers). */
@@ -96,7 +96,7 @@ export interface MethodInstance {
    * reparameterisation: the folded `prefix` table). The caller owns them.
    */
   derivedWeights?(): Record<string, tf.Tensor>;
-  /** Fields for `adapter_config.json` (e.g. the prefix layout). */
+  /** Fields for `panda_adapter.json` (e.g. the prefix layout). */
   adapterInfo(): Record<string, unknown>;
   dispose(): void;
 }

@@ -79,7 +79,7 @@ describe('tune: deep prompt tuning (P-tuning v2 prefix on USE-Lite)', () => {
     await saveRun(dir, r, { task: 'toy', labels });
     const saved = await loadSafetensors(join(dir, 'adapter.safetensors'));
     expect(Object.keys(saved.tensors).sort()).toEqual(['head/bias', 'head/kernel', 'prefix']);
-    const cfg = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8'));
+    const cfg = JSON.parse(await readFile(join(dir, 'panda_adapter.json'), 'utf8'));
     expect(cfg.method).toBe('deep-prompt-tuning');
     expect(cfg.promptLength).toBe(4);
     expect(cfg.prefix.layout.widths).toEqual([256, 512]);

@@ -62,7 +62,7 @@ describe('tune: model tuning (every USE-Lite weight trainable)', () => {
     console.log(`model tuning: ${r.trainableParams} trainable parameters; tensors ${start} before, ${counts[0]} after step 1, ${counts.at(-1)} after step ${counts.length}`);
     const dir = await mkdtemp(join(tmpdir(), 'panda-model-run-'));
     await saveRun(dir, r, { task: 'toy', labels });
-    const cfg = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8'));
+    const cfg = JSON.parse(await readFile(join(dir, 'panda_adapter.json'), 'utf8'));
     expect(cfg.method).toBe('model-tuning');
     expect(cfg.tensors['encoder/layer1/qkvW']).toEqual([512, 1536]);
     tf.dispose(r.weights);

@@ -97,7 +97,7 @@ export interface TuneResult {
   textPairs: boolean;
   /** The template every input was rendered through, and how many prompt rows its soft tokens take (0: rows went in front). */
   template?: { source: string; softRows: number };
-  /** The method's fields for `adapter_config.json` (promptLength, its prefix layout, ...). */
+  /** The method's fields for `panda_adapter.json` (promptLength, its prefix layout, ...). */
   adapter: Record<string, unknown>;
   history: EvalPoint[];
   steps: number;

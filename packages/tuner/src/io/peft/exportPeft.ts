@@ -5,7 +5,7 @@ import { PandaError } from '@panda/core';
 import { saveSafetensors, writeFileAtomic } from '@panda/runtime';
 import { loadRun } from '../loadRun.js';
 import type { PrefixInfo } from '../../methods/deep-prompt-tuning/prefixInfo.js';
-import { PANDA_CONFIG_METADATA, PEFT_HEAD_BIAS, PEFT_HEAD_WEIGHT, type PeftConfig } from './peftConfig.js';
+import { PANDA_CONFIG_METADATA, PEFT_CONFIG_FILE, PEFT_HEAD_BIAS, PEFT_HEAD_WEIGHT, type PeftConfig } from './peftConfig.js';
 
 /**
  * Writes a saved prompt-tuning or deep-prompt-tuning run as a PEFT adapter folder:
@@ -38,8 +38,8 @@ export async function exportPeft(runDir: string, outDir: string): Promise<{ file
       await mkdir(outDir, { recursive: true });
       const file = join(outDir, 'adapter_model.safetensors');
       await saveSafetensors(file, { prompt_embeddings: table, [PEFT_HEAD_WEIGHT]: weight, [PEFT_HEAD_BIAS]: bias }, { format: 'pt', [PANDA_CONFIG_METADATA]: JSON.stringify(adapter) });
-      await writeFileAtomic(join(outDir, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
-      return { files: [file, join(outDir, 'adapter_config.json')], config };
+      await writeFileAtomic(join(outDir, PEFT_CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+      return { files: [file, join(outDir, PEFT_CONFIG_FILE)], config };
     } finally {
       weight.dispose();
     }

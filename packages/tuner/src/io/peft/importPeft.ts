@@ -5,7 +5,8 @@ import { PandaError } from '@panda/core';
 import { loadSafetensors } from '@panda/runtime';
 import { adapterConfigSchema, type AdapterConfig } from '../loadRun.js';
 import { RUN_FORMAT_VERSION, writeRunFiles } from '../saveRun.js';
-import { PANDA_CONFIG_METADATA, PEFT_HEAD_BIAS, PEFT_HEAD_WEIGHT, peftConfigSchema, type PeftConfig } from './peftConfig.js';
+import { isPeftConfig } from '../runFiles.js';
+import { PANDA_CONFIG_METADATA, PEFT_CONFIG_FILE, PEFT_HEAD_BIAS, PEFT_HEAD_WEIGHT, peftConfigSchema, type PeftConfig } from './peftConfig.js';
 
 const invalid = (msg: string) => new PandaError('CHECKPOINT_INVALID', msg);
 
@@ -44,7 +45,7 @@ export async function importPeft(peftDir: string, outDir: string): Promise<{ fil
 }
 
 async function readPeftConfig(dir: string): Promise<PeftConfig> {
-  const path = join(dir, 'adapter_config.json');
+  const path = join(dir, PEFT_CONFIG_FILE);
   let json: unknown;
   try {
     json = JSON.parse(await readFile(path, 'utf8'));
@@ -52,6 +53,7 @@ async function readPeftConfig(dir: string): Promise<PeftConfig> {
     throw new PandaError('CHECKPOINT_INVALID', `${path}: cannot read a PEFT adapter config (${(err as Error).message})`, { cause: err });
   }
   const type = (json as { peft_type?: unknown } | null)?.peft_type;
+  if (!isPeftConfig(json)) throw invalid(`${path}: no peft_type, so not a PEFT adapter config (a panda run of 0.1 kept its own config under this name; such a folder is already a run: \`panda eval\`/\`predict\` read it as it is)`);
   if (type !== 'PROMPT_TUNING' && type !== 'PREFIX_TUNING') throw invalid(`${path}: peft_type ${JSON.stringify(type)} is not supported (panda imports PROMPT_TUNING and PREFIX_TUNING)`);
   const parsed = peftConfigSchema.safeParse(json);
   if (!parsed.success) throw invalid(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

@@ -6,6 +6,9 @@ export const PEFT_HEAD_BIAS = 'base_model.classifier.bias';
 /** Where the panda run's own adapter config travels: the safetensors `__metadata__`. */
 export const PANDA_CONFIG_METADATA = 'panda_adapter_config';
 
+/** PEFT's adapter config file (panda 0.1 runs used the same name for their own config; `peft_type` tells them apart). */
+export const PEFT_CONFIG_FILE = 'adapter_config.json';
+
 /** The fields of PEFT's `adapter_config.json` panda writes and reads (others pass through). */
 export const peftConfigSchema = z
   .object({

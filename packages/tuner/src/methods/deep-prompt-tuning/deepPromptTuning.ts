@@ -10,7 +10,7 @@ import { prefixInfoOf } from './prefixInfo.js';
  * attention layer of a frozen encoder, with per-example prefix dropout and optional
  * reparameterisation. Parameters `prefix` [m, 2·Σ d_l], or with reparameterisation the raw
  * `prefix/embedding`, `prefix/w1`, `prefix/b1`, `prefix/w2`, `prefix/b2` (the folded `prefix` table
- * is saved beside them). Runs record the layout as `adapter_config.json` `prefix`.
+ * is saved beside them). Runs record the layout as `panda_adapter.json` `prefix`.
  */
 export const deepPromptTuning: TuningMethod = {
   name: 'deep-prompt-tuning',

@@ -1,6 +1,6 @@
 import type { DeepPrefix, PrefixLayout, PrefixSlot } from '@panda/backbones';
 
-/** The deep prefix of a run, as `adapter_config.json` records it. */
+/** The deep prefix of a run, as `panda_adapter.json` records it. */
 export interface PrefixInfo {
   /** Rows m. */
   length: number;
