@@ -4,6 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 // so importing @panda/runtime registers every gradient before any training, without the
 // @tensorflow/tfjs umbrella (layers, converter, data, webgl). The path holds from src/ and dist/.
 import '../../vendor/tfjs-core-gradients.js';
+// The plain-JS CPU backend registers itself on import, so tensors made before `initBackend` (a
+// command that only reads and writes weights, a test's fixtures) have a backend, as they did with
+// the umbrella; `initBackend` then picks the fastest one.
+import '@tensorflow/tfjs-backend-cpu';
 import { PandaError } from '@panda/core';
 
 /** Backends in the order panda prefers them. `tensorflow-gpu` and `tensorflow` are optional peers. */
