@@ -40,12 +40,15 @@ export interface BackboneEmbedderOptions {
  * 512-d sentence vector). Ids beyond `encoder.maxPositions` are clipped as the model clips them
  * (render with `maxLength` to choose what is cut instead).
  *
+ * The forward passes run on the backbone's inference engine (ONNX Runtime) when it has one, else on
+ * its encoder; the two agree to float rounding.
+ *
  * Memory: each batch creates ids [b, T] and mask [b, T], runs `forward` (which tidies its own
  * intermediates), reads `embedding` [b, dim] and disposes all four tensors, so no tensor outlives a call.
  *
  * @example backboneEmbedder(await loadUseLite(), tf)
  */
-export function backboneEmbedder(backbone: Pick<Backbone, 'id' | 'encoder' | 'tokenizer'>, tensors: TensorFactory, options: BackboneEmbedderOptions = {}): TokenEmbedder & { readonly stats: { rows: number; cached: number } } {
+export function backboneEmbedder(backbone: Pick<Backbone, 'id' | 'encoder' | 'tokenizer'> & Partial<Pick<Backbone, 'inference'>>, tensors: TensorFactory, options: BackboneEmbedderOptions = {}): TokenEmbedder & { readonly stats: { rows: number; cached: number } } {
   const batchSize = options.batchSize ?? 32;
   const cacheSize = options.cacheSize ?? 20_000;
   const { encoder, tokenizer } = backbone;
@@ -53,7 +56,9 @@ export function backboneEmbedder(backbone: Pick<Backbone, 'id' | 'encoder' | 'to
   const stats = { rows: 0, cached: 0 };
   const maxLength = encoder.maxPositions;
 
+  let engine: Awaited<ReturnType<NonNullable<Backbone['inference']>>> | null = null;
   async function run(rows: ReadonlyArray<readonly number[]>): Promise<Float32Array[]> {
+    engine ??= (await backbone.inference?.()) ?? undefined;
     const out: Float32Array[] = new Array(rows.length);
     const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.length - rows[b]!.length);
     for (let s = 0; s < order.length; s += batchSize) {
@@ -74,7 +79,8 @@ export function backboneEmbedder(backbone: Pick<Backbone, 'id' | 'encoder' | 'to
       const idsT = tensors.tensor2d(ids, [batch.length, t], 'int32'); // [b, T]
       const maskT = tensors.tensor2d(mask, [batch.length, t], 'float32'); // [b, T]
       try {
-        const { pooled, embedding } = encoder.forward({ ids: idsT, mask: maskT }); // [b, dim] each
+        const input = { ids: idsT, mask: maskT };
+        const { pooled, embedding } = engine && engine.accepts(input) ? await engine.forward(input) : encoder.forward(input); // [b, dim] each
         try {
           const data = (await embedding.data()) as Float32Array;
           const dim = embedding.shape[1];

@@ -46,4 +46,18 @@ describe('zero-shot on USE-Lite (real model)', () => {
     const [batched] = await emb.embedIds([ids, backbone.tokenizer.encode('a much longer sentence that forces padding of the first row')]);
     for (let i = 0; i < alone!.length; i++) expect(Math.abs(alone![i]! - batched![i]!)).toBeLessThan(1e-5);
   });
+
+  it('embeds on the inference engine when the backbone has one, as the encoder does (≤ 1e-5)', async () => {
+    let engineCalls = 0;
+    const found = await backbone.inference!();
+    expect(found).toBeDefined();
+    const engine = found!;
+    const counted = { ...backbone, inference: async () => ({ name: engine.name, accepts: engine.accepts.bind(engine), forward: (i: Parameters<typeof engine.forward>[0]) => (engineCalls++, engine.forward(i)) }) };
+    const { inference: _i, ...encoderOnly } = backbone;
+    const rows = ['A wonderful film.', 'Dull.', '', 'a much longer sentence that forces padding of the other rows'].map((t) => backbone.tokenizer.encode(t));
+    const onEngine = await backboneEmbedder(counted, tf, { cacheSize: 0 }).embedIds(rows);
+    const onEncoder = await backboneEmbedder(encoderOnly, tf, { cacheSize: 0 }).embedIds(rows);
+    expect(engineCalls).toBeGreaterThan(0);
+    for (let r = 0; r < rows.length; r++) for (let i = 0; i < onEncoder[r]!.length; i++) expect(Math.abs(onEngine[r]![i]! - onEncoder[r]![i]!)).toBeLessThan(1e-5);
+  });
 });
