@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { PandaError } from '@panda/core';
 import { GeneratedSessions, loadOnnxRuntime, type OnnxTensorData } from '@panda/runtime/onnx';
 import type { EncoderInput, SentenceEncoder, TrainingEngine, TrainingGrads, TrainingPass } from '../backbone.js';
 import { UseLiteEncoder } from './encoder.js';
@@ -64,7 +65,7 @@ export class UseLiteOnnxTraining implements TrainingEngine {
     return {
       embedding,
       backward: async (gEmbedding) => {
-        if (!saved) throw new Error('this training pass was released');
+        if (!saved) throw new PandaError('INTERNAL', 'this training pass was released (or its backward already ran): run a new forward pass');
         const values = saved;
         saved = undefined;
         const backward = await this.#sessions.get(`${key}-backward`, () => this.encoder.onnxTrainingModel(variant, 'backward'));
@@ -91,6 +92,7 @@ export class UseLiteOnnxTraining implements TrainingEngine {
 /**
  * A tuned copy's weight gradients by variable name, from the backward graph's `grad/…` outputs; the
  * embedding table's is the sum of its token rows' gradients ([V, 256], as `gatherRows`' gradient).
+ * The caller owns them.
  */
 function weightGrads(tuned: UseLiteEncoder, out: Record<string, OnnxTensorData>, ids: Int32Array, rows: number): Record<string, tf.Tensor> {
   const grads: Record<string, tf.Tensor> = {};
