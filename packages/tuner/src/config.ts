@@ -54,6 +54,13 @@ export const tuneConfigSchema = z
     seed: z.number().int().default(42).describe('one seed for initialisation, shuffling and sampling'),
     maxTrainExamples: z.number().int().positive().optional().describe('use a seeded sample of at most this many training examples'),
     maxEvalExamples: z.number().int().positive().optional().describe('use a seeded sample of at most this many dev examples'),
+    validationSplit: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        'carve a validation set from the training rows (after maxTrainExamples): a fraction (< 1) or a number of rows, seeded by the run seed; the run then selects its best weights and stops early on it, scores dev at every evaluation too, and reports dev at the selected step (an unbiased dev score). Default: select on dev',
+      ),
     maxSeqLength: z.number().int().min(1).optional().describe('clip every text (pairs: the joined pair) to this many tokens (default: what the model takes after the prompt)'),
     evalEverySteps: z.number().int().positive().optional().describe('evaluate on dev every N steps (default: at the end of each epoch)'),
     bucket: z.number().int().min(0).default(8).describe('group batches by length within windows of this many batches (0: plain shuffle)'),

@@ -3,13 +3,17 @@ import { PandaError, type ProgressListener, type Rng } from '@panda/core';
 import { epochBatches } from '../data/batches.js';
 import { scheduleValue } from '../optim/schedules.js';
 import { trainStep, type StepContext } from './step.js';
-import type { TrainState } from './state.js';
+import type { EvalPoint, TrainState } from './state.js';
 import { isBetter } from '../eval/selection.js';
 
 /** The loop's hooks into the run: how to score dev, and where to save a checkpoint. */
 export interface LoopHooks {
-  /** The dev score of the current parameters (the selection metric's), and their accuracy (classification). */
-  devScore(): Promise<{ score: number; accuracy?: number }>;
+  /**
+   * Scores the current parameters in the selection metric: `score` is what selection and early
+   * stopping read (the validation set's when the run carved one, else dev's), `accuracy` its
+   * accuracy (classification), `dev` the dev score beside a validation score.
+   */
+  selectionScore(): Promise<{ score: number; accuracy?: number; dev?: number }>;
   /** False when a lower dev score is better (a loss-like metric); default true. */
   higherIsBetter?: boolean;
   /** Saves the state (when the run has a checkpoint folder); the loop continues at the given batch. */
@@ -82,18 +86,21 @@ export async function trainLoop(ctx: StepContext, state: TrainState, rng: Rng, h
  * Scores dev, records the point, keeps a copy of the parameters when the score improved.
  * @returns true when early stopping says to stop.
  */
-export async function evaluate(ctx: StepContext, state: TrainState, epoch: number, hooks: Pick<LoopHooks, 'devScore' | 'onProgress' | 'higherIsBetter'>): Promise<boolean> {
-  const { score: devScore, accuracy: devAccuracy } = await hooks.devScore();
-  const point = { step: state.step, epoch, devScore, trainLoss: state.lossCount ? state.lossSum / state.lossCount : null };
+export async function evaluate(ctx: StepContext, state: TrainState, epoch: number, hooks: Pick<LoopHooks, 'selectionScore' | 'onProgress' | 'higherIsBetter'>): Promise<boolean> {
+  const { score, accuracy, dev } = await hooks.selectionScore();
+  const trainLoss = state.lossCount ? state.lossSum / state.lossCount : null;
+  // With a validation split, `score` is the validation set's and dev is scored beside it.
+  const point: EvalPoint = dev === undefined ? { step: state.step, epoch, devScore: score, trainLoss } : { step: state.step, epoch, devScore: dev, validationScore: score, trainLoss };
   state.history.push(point);
   state.lossSum = 0;
   state.lossCount = 0;
-  hooks.onProgress({ type: 'eval', phase: 'train', epoch, metrics: { devScore, ...(devAccuracy !== undefined ? { devAccuracy } : {}), trainLoss: point.trainLoss ?? Number.NaN, step: state.step } });
+  const scores = dev === undefined ? { devScore: score, ...(accuracy !== undefined ? { devAccuracy: accuracy } : {}) } : { devScore: dev, validationScore: score, ...(accuracy !== undefined ? { validationAccuracy: accuracy } : {}) };
+  hooks.onProgress({ type: 'eval', phase: 'train', epoch, metrics: { ...scores, trainLoss: trainLoss ?? Number.NaN, step: state.step } });
   const best = state.best;
   // An undefined score (a correlation of constant predictions) never counts as an improvement.
-  if (!best || isBetter(devScore, best.acc, { higherIsBetter: hooks.higherIsBetter ?? true })) {
+  if (!best || isBetter(score, best.acc, { higherIsBetter: hooks.higherIsBetter ?? true })) {
     if (best) tf.dispose(best.weights);
-    state.best = { acc: devScore, step: state.step, weights: Object.fromEntries(ctx.params.map((p) => [p.key, tf.clone(p.variable)])) };
+    state.best = { acc: score, step: state.step, weights: Object.fromEntries(ctx.params.map((p) => [p.key, tf.clone(p.variable)])) };
     state.evalsWithoutImprovement = 0;
     return false;
   }

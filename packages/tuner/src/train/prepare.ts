@@ -72,21 +72,46 @@ function checkData(data: RunData, objective: Objective): void {
   }
 }
 
-/** Seeded samples of train and dev (the caps); the test set is used whole. */
-export function sampleSplits(config: TuneConfig, data: RunData): { train: Example[]; dev: Example[] } {
-  return {
-    train: config.maxTrainExamples ? sample(data.train, config.maxTrainExamples, `${config.seed}/train`) : [...data.train],
-    dev: config.maxEvalExamples ? sample(data.dev, config.maxEvalExamples, `${config.seed}/dev`) : [...data.dev],
-  };
+/** The examples a run uses: seeded samples of train and dev (the caps), and a validation set carved from train when asked. */
+export interface PickedSplits {
+  train: Example[];
+  dev: Example[];
+  /** Carved from the sampled training rows (`validationSplit`); selection and early stopping use it. */
+  validation?: Example[];
+}
+
+/**
+ * Seeded samples of train and dev (the caps); the test set is used whole. With `validationSplit`,
+ * that many training rows (a fraction below 1, else a count) are moved, seeded, to a validation set;
+ * the rest keep their order.
+ * @throws PandaError `CONFIG_INVALID` when the validation split would leave no training row (or take none)
+ */
+export function sampleSplits(config: TuneConfig, data: RunData): PickedSplits {
+  const train = config.maxTrainExamples ? sample(data.train, config.maxTrainExamples, `${config.seed}/train`) : [...data.train];
+  const dev = config.maxEvalExamples ? sample(data.dev, config.maxEvalExamples, `${config.seed}/dev`) : [...data.dev];
+  if (config.validationSplit === undefined) return { train, dev };
+  const size = config.validationSplit < 1 ? Math.round(config.validationSplit * train.length) : Math.floor(config.validationSplit);
+  if (size < 1 || size >= train.length) {
+    throw new PandaError('CONFIG_INVALID', `validationSplit ${config.validationSplit} takes ${size} of the ${train.length} training rows; it must leave at least one row on each side`);
+  }
+  const validation = sample(train, size, `${config.seed}/validation`);
+  const held = new Set(validation);
+  return { train: train.filter((e) => !held.has(e)), dev, validation };
 }
 
 /** The run's sets, tokenized the way the model reads them. */
 export interface RunSets {
   train: EncodedSet;
   dev: EncodedSet;
+  validation?: EncodedSet;
   test?: EncodedSet;
 }
 
-export function encodeSets(model: AdaptedModel, picked: { train: readonly Example[]; dev: readonly Example[] }, test?: readonly Example[]): RunSets {
-  return { train: model.encode(picked.train), dev: model.encode(picked.dev), ...(test ? { test: model.encode(test) } : {}) };
+export function encodeSets(model: AdaptedModel, picked: PickedSplits, test?: readonly Example[]): RunSets {
+  return {
+    train: model.encode(picked.train),
+    dev: model.encode(picked.dev),
+    ...(picked.validation ? { validation: model.encode(picked.validation) } : {}),
+    ...(test ? { test: model.encode(test) } : {}),
+  };
 }

@@ -9,6 +9,8 @@ export interface EvalPoint {
   epoch: number;
   /** Dev score of the run's metric (accuracy, or mean(Pearson, Spearman) for regression). */
   devScore: number;
+  /** With a validation split carved from train: its score, which selection and early stopping use. */
+  validationScore?: number;
   trainLoss: number | null;
 }
 

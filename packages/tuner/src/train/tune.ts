@@ -83,12 +83,13 @@ export interface TuneResult {
   /** What loads the backbone again (`Backbone.spec`), when it has one. */
   backboneSpec?: string;
   /**
-   * Best dev score and, if a test set was given, the test score of those weights, in `metric`
+   * Best dev score (with a validation split: dev at the step the validation score chose, which is
+   * `validationScore`) and, if a test set was given, the test score of those weights, in `metric`
    * (the selection metric: the task's, else accuracy for classification and mean(Pearson,
    * Spearman) for regression). `devAccuracy` and `testAccuracy`: the same weights' accuracy, for
    * classification runs only.
    */
-  metrics: { metric: ScoreMetric; devScore: number; testScore?: number; devAccuracy?: number; testAccuracy?: number; bestStep: number };
+  metrics: { metric: ScoreMetric; devScore: number; validationScore?: number; testScore?: number; devAccuracy?: number; testAccuracy?: number; bestStep: number };
   /** What the head was trained for. */
   objective: Objective;
   /** How pairs reached the encoder (the config's choice, or the backbone's default). */
@@ -108,7 +109,7 @@ export interface TuneResult {
   trainSeconds: number;
   stepsPerSecond: number;
   /** Examples used, by split (after sampling caps). */
-  sizes: { train: number; dev: number; test?: number };
+  sizes: { train: number; dev: number; validation?: number; test?: number };
   /** Ids of the sampled training examples, for the run manifest. */
   trainIds: string[];
   truncated: { train: number; dev: number; test?: number };
@@ -165,10 +166,9 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const distillInfo = distillConfig ? { config: distillConfig, teachers: teachers.map((t, i) => ({ name: t.name, beta: t.beta, digest: tensorDigest(options.distill!.teachers[i]!.weights) })), cachedTeacherLogits: distillConfig.cacheTeacherLogits && teachers.every((t) => t.deterministic) } : undefined;
     const teacherCache = distillInfo?.cachedTeacherLogits ? await cacheTeacherLogits(teachers, sets.train, config.evalBatchSize) : [];
     held.push(...teacherCache);
-    const cached = model.method.frozenFeatures
-      ? { train: await model.setFeatures(sets.train, config.evalBatchSize, { onRows: phaseRows(onProgress, 'features') }), dev: await model.setFeatures(sets.dev, config.evalBatchSize, { onRows: phaseRows(onProgress, 'features') }) }
-      : undefined;
-    if (cached) held.push(cached.train, cached.dev);
+    const features = (set: EncodedSet) => model.setFeatures(set, config.evalBatchSize, { onRows: phaseRows(onProgress, 'features') });
+    const cached = model.method.frozenFeatures ? { train: await features(sets.train), dev: await features(sets.dev), ...(sets.validation ? { validation: await features(sets.validation) } : {}) } : undefined;
+    if (cached) held.push(...Object.values(cached));
     const engine = cached ? undefined : await trainingEngine(backbone);
     const ctx: StepContext = { model, config, objective: plan.objective, train: sets.train, params, optimizer, ...(cached ? { cachedFeatures: cached.train } : {}), teachers, teacherCache, ...(distillConfig ? { distill: distillConfig } : {}), dropoutRng: rng.fork('prefix-dropout'), ...(engine ? { engine } : {}) };
     const runFingerprint = fingerprint({ ...fingerprintBase(config, plan, backbone, data, sets), ...(initInfo ? { init: initInfo } : {}), ...(distillInfo ? { distill: { config: distillInfo.config, teachers: distillInfo.teachers } } : {}) });
@@ -177,12 +177,23 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const resumedFrom = state.step;
     const selection = selectionMetric(options.metric, plan.objective, data.labels.length || 1);
     const devGroups = picked.dev.map((e) => e.group ?? e.id);
-    const devScore = async () => (cached ? scoreFeatures(model.head, cached.dev, sets.dev.labels, plan.objective, selection, devGroups) : evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, devGroups, phaseRows(onProgress, 'evaluate')));
+    const validationGroups = picked.validation?.map((e) => e.group ?? e.id);
+    const scoreSet = async (which: 'dev' | 'validation') => {
+      const groups = which === 'dev' ? devGroups : validationGroups;
+      const feats = cached?.[which];
+      return feats ? scoreFeatures(model.head, feats, sets[which]!.labels, plan.objective, selection, groups) : evaluateSet(model, sets[which]!, config.evalBatchSize, plan.objective, selection, groups, phaseRows(onProgress, 'evaluate'));
+    };
+    // Selection reads the validation set when the run carved one (dev is scored beside it), else dev.
+    const selectionScore = async () => {
+      if (!sets.validation) return scoreSet('dev');
+      const [validation, dev] = [await scoreSet('validation'), await scoreSet('dev')];
+      return { ...validation, dev: dev.score };
+    };
     const totalSteps = Math.ceil(sets.train.ids.length / config.batchSize) * config.epochs;
     onProgress({ type: 'start', phase: 'train', total: totalSteps, message: `${config.method}: ${sets.train.ids.length} train / ${sets.dev.ids.length} dev examples, ${totalSteps} steps` });
     const s = state;
     const stoppedEarly = await trainLoop(ctx, s, rng, {
-      devScore,
+      selectionScore,
       higherIsBetter: selection.higherIsBetter,
       checkpoint: async (at) => {
         if (!ckpt) return;
@@ -193,7 +204,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress,
     });
-    if (!s.best) await evaluate(ctx, s, 0, { devScore, higherIsBetter: selection.higherIsBetter, onProgress });
+    if (!s.best) await evaluate(ctx, s, 0, { selectionScore, higherIsBetter: selection.higherIsBetter, onProgress });
     const groups = { dev: devGroups, ...(data.test ? { test: data.test.map((e) => e.group ?? e.id) } : {}) };
     return await finish({ config, backbone, model, plan, sets, groups, selection, state: s, params, resumedFrom, stoppedEarly, initInfo, distillInfo, onProgress });
   } catch (err) {
@@ -258,13 +269,13 @@ function applyInit(params: readonly NamedParam[], init: Record<string, tf.Tensor
  * method never invalidate another's checkpoints), the backbone, labels and data ids. Options added
  * later enter only when set away from their old defaults, so older checkpoints still resume.
  */
-function fingerprintBase(config: TuneConfig, plan: RunPlan, backbone: Backbone, data: TuneData, sets: { train: EncodedSet; dev: EncodedSet }): Record<string, unknown> {
+function fingerprintBase(config: TuneConfig, plan: RunPlan, backbone: Backbone, data: TuneData, sets: { train: EncodedSet; dev: EncodedSet; validation?: EncodedSet }): Record<string, unknown> {
   const rest: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) if (!METHOD_OPTIONS.has(key) && key !== 'pairEncoding') rest[key] = value;
   const pairs = plan.pairs ? plan.encoding.pairs : (config.pairEncoding ?? 'joined');
   if (pairs !== 'joined') rest.pairEncoding = pairs;
   for (const key of plan.method.configKeys) if (METHOD_OPTIONS.has(key)) rest[key] = config[key];
-  return { config: rest, backbone: backbone.id, labels: data.labels, ...(plan.objective === 'regression' ? { objective: plan.objective } : {}), train: sets.train.exampleIds, dev: sets.dev.exampleIds };
+  return { config: rest, backbone: backbone.id, labels: data.labels, ...(plan.objective === 'regression' ? { objective: plan.objective } : {}), train: sets.train.exampleIds, dev: sets.dev.exampleIds, ...(sets.validation ? { validation: sets.validation.exampleIds } : {}) };
 }
 
 /** Options only some methods read: left out of the fingerprint of the others. */
@@ -276,7 +287,7 @@ async function finish(run: {
   backbone: Backbone;
   model: AdaptedModel;
   plan: RunPlan;
-  sets: { train: EncodedSet; dev: EncodedSet; test?: EncodedSet };
+  sets: { train: EncodedSet; dev: EncodedSet; validation?: EncodedSet; test?: EncodedSet };
   groups: { dev: readonly string[]; test?: readonly string[] };
   selection: SelectionMetric;
   state: TrainState;
@@ -292,13 +303,17 @@ async function finish(run: {
   for (const p of params) p.variable.assign(chosen.weights[p.key]!);
   const test = sets.test ? await evaluateSet(model, sets.test, config.evalBatchSize, plan.objective, selection, run.groups.test, phaseRows(run.onProgress, 'test')) : undefined;
   const testScore = test?.score;
-  // Accuracy beside another selection metric: the chosen weights' dev accuracy needs one more pass.
-  const devAccuracy = plan.objective === 'regression' ? undefined : selection.name === 'accuracy' ? chosen.acc : (await evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, run.groups.dev, phaseRows(run.onProgress, 'evaluate'))).accuracy;
-  const weights = { ...chosen.weights, ...(model.method.derivedWeights?.() ?? {}) };
   const regression = plan.objective === 'regression';
+  // `chosen.acc` is the selection score. Dev needs one more pass with the chosen weights when that
+  // score was the validation set's, or for the accuracy beside another selection metric.
+  const onDev = !!sets.validation || (!regression && selection.name !== 'accuracy');
+  const dev = onDev ? await evaluateSet(model, sets.dev, config.evalBatchSize, plan.objective, selection, run.groups.dev, phaseRows(run.onProgress, 'evaluate')) : undefined;
+  const devScore = sets.validation ? dev!.score : chosen.acc;
+  const devAccuracy = regression ? undefined : dev ? dev.accuracy : chosen.acc;
+  const weights = { ...chosen.weights, ...(model.method.derivedWeights?.() ?? {}) };
   const adapter = model.method.adapterInfo();
   const trainSeconds = state.trainMs / 1000;
-  const scores = { devScore: chosen.acc, ...(testScore !== undefined ? { testScore } : {}), ...(regression ? {} : { devAccuracy: devAccuracy!, ...(test?.accuracy !== undefined ? { testAccuracy: test.accuracy } : {}) }) };
+  const scores = { devScore, ...(sets.validation ? { validationScore: chosen.acc } : {}), ...(testScore !== undefined ? { testScore } : {}), ...(regression ? {} : { devAccuracy: devAccuracy!, ...(test?.accuracy !== undefined ? { testAccuracy: test.accuracy } : {}) }) };
   run.onProgress({ type: 'done', phase: 'train', metrics: scores });
   return {
     config,
@@ -317,7 +332,7 @@ async function finish(run: {
     stoppedEarly: run.stoppedEarly,
     trainSeconds,
     stepsPerSecond: state.step / Math.max(1e-9, trainSeconds),
-    sizes: { train: sets.train.ids.length, dev: sets.dev.ids.length, ...(sets.test ? { test: sets.test.ids.length } : {}) },
+    sizes: { train: sets.train.ids.length, dev: sets.dev.ids.length, ...(sets.validation ? { validation: sets.validation.ids.length } : {}), ...(sets.test ? { test: sets.test.ids.length } : {}) },
     trainIds: sets.train.exampleIds,
     truncated: { train: sets.train.truncated, dev: sets.dev.truncated, ...(sets.test ? { test: sets.test.truncated } : {}) },
     trainableParams: params.reduce((a, p) => a + p.variable.size, 0),
