@@ -8,7 +8,8 @@ export type { MetricCorrelation, CorrelationInput, GainKind } from './grid/metri
 export { cosine } from '@panda/core';
 export { betaFrom, betaMappingSchema } from './beta/beta.js';
 export type { BetaMapping } from './beta/beta.js';
-export { gridSpecSchema, gridTasks, GRID_METHODS } from './grid/spec.js';
+export { gridSpecSchema, gridTasks, GRID_METHODS, DEFAULT_GRID_METHODS } from './grid/spec.js';
+export { cellId, selectionScoreOf } from './grid/cells.js';
 export type { GridSpec, GridSpecInput, GridMethod } from './grid/spec.js';
 export { GridStore } from './grid/store.js';
 export type { CellRow, TaskRow } from './grid/store.js';

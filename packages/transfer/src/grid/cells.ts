@@ -1,0 +1,44 @@
+import type { TuneJob, TuneTaskResult } from '@panda/tuner';
+import type { CellRow } from './store.js';
+
+/** One run of the grid, before it runs: its id, what it is, and the job that runs it. */
+export interface Cell {
+  id: string;
+  kind: string;
+  source: string | null;
+  target: string;
+  beta: number | null;
+  job: TuneJob;
+}
+
+/**
+ * A cell's id: `<kind>/<target>` or `<kind>/<source>/<target>`, with `@s<seed>` at the end in a
+ * grid with `seeds` (so every seed is its own cell, and seeds can be added to a grid later).
+ */
+export function cellId(kind: string, source: string | null, target: string, seed?: number): string {
+  return `${kind}/${source === null ? '' : `${source}/`}${target}${seed === undefined ? '' : `@s${seed}`}`;
+}
+
+/** The score a run selected its weights by: its validation score when it carved one, else dev. */
+export function selectionScoreOf(row: Pick<CellRow, 'dev' | 'result'>): number | null {
+  const v = (row.result as { metrics?: { validationScore?: number } } | null)?.metrics?.validationScore;
+  return v ?? row.dev;
+}
+
+/** The store row of a finished (or failed) cell: scores, curve and settings, not the weights. */
+export function cellRow(c: Cell, r: TuneTaskResult | undefined, error: string | null, seconds: number): CellRow {
+  return {
+    id: c.id,
+    kind: c.kind,
+    source: c.source,
+    target: c.target,
+    status: r ? 'done' : 'failed',
+    dev: r ? r.metrics.devScore : null,
+    test: r?.metrics.testScore ?? null,
+    firstEpochDev: r?.history.find((h) => h.epoch === 1)?.devScore ?? null,
+    beta: c.beta,
+    seconds,
+    error,
+    result: r ? { metrics: r.metrics, history: r.history, steps: r.steps, trainSeconds: r.trainSeconds, stepsPerSecond: r.stepsPerSecond, sizes: r.sizes, trainableParams: r.trainableParams, config: r.config, backboneId: r.backboneId, ...(r.distill ? { teachers: r.distill.teachers.map(({ name, beta }) => ({ name, beta })) } : {}) } : null,
+  };
+}
