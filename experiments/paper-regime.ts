@@ -1,0 +1,25 @@
+/**
+ * The paper's regime on USE-Lite (issue 16), in parts that each commit their tables under
+ * experiments/results/paper-regime/<part>/ (plan and budget: docs/design/paper-regime-plan.md;
+ * settings: experiments/paper-regime/settings.ts). Every part resumes where it stopped.
+ *
+ *   node --conditions=@panda/source --import tsx experiments/paper-regime.ts sources [--workers 2]
+ *   node --conditions=@panda/source --import tsx experiments/paper-regime.ts target cb [--workers 2]
+ *   node --conditions=@panda/source --import tsx experiments/paper-regime.ts report
+ *
+ * `--smoke` runs the same pipeline with tiny settings in experiments/results/paper-regime/smoke/
+ * (minutes; not a result). `report` reads only the committed tables.
+ */
+import { parseArgs } from 'node:util';
+import { sourcesPart, targetPart } from './paper-regime/parts.js';
+import { writeReport } from './paper-regime/report.js';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { workers: { type: 'string' }, smoke: { type: 'boolean', default: false }, out: { type: 'string' } } });
+const log = (m: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${m}`);
+const options = { log, smoke: values.smoke, ...(values.workers ? { workers: Number(values.workers) } : {}) };
+const [part, target] = positionals;
+
+if (part === 'sources') await sourcesPart(options);
+else if (part === 'target' && target) await targetPart(target, options);
+else if (part === 'report') log(`wrote ${await writeReport({ smoke: values.smoke, ...(values.out ? { out: values.out } : {}) })}`);
+else throw new Error(`usage: paper-regime.ts sources | target <task> | report [--smoke] [--workers N]`);

@@ -1,0 +1,154 @@
+import { cp, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { GridStore, listTransferMetrics, runGrid, selectionScoreOf, type GridSpecInput } from '@panda/transfer';
+import { RUN_CONFIG_FILE, RUN_FILES, tuneMany, type TuneJob } from '@panda/tuner';
+import { experimentDataDir } from '../dataDir.js';
+import { MODEL_LR, PANDA_LR_SHARE, ROOT, SEEDS, SMOKE, SOURCES, SOURCE_TUNING, SWEEP_LRS, TOP_SOURCES, targetTuning } from './settings.js';
+
+export interface PartOptions {
+  workers?: number;
+  /** Tiny settings in `<root>/smoke/`: the pipeline end to end, not a result. */
+  smoke?: boolean;
+  log: (message: string) => void;
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFile(`${file}.tmp`, JSON.stringify(value, null, 1) + '\n');
+  await rename(`${file}.tmp`, file);
+}
+
+const partRoot = (o: PartOptions) => (o.smoke ? join(ROOT, 'smoke') : ROOT);
+const sourceList = (o: PartOptions) => (o.smoke ? SMOKE.sources : SOURCES);
+const sourceTuning = (o: PartOptions) => (o.smoke ? { ...SOURCE_TUNING, ...SMOKE.caps } : { ...SOURCE_TUNING });
+const progress = (o: PartOptions) => (e: { type: string; message?: string }) => (e.type === 'log' && e.message ? o.log(e.message) : undefined);
+
+/** A grid's runs as the committed table: ids, scores, curves and settings, never the weights. */
+function exportCells(gridDir: string): unknown[] {
+  const store = new GridStore(gridDir);
+  try {
+    return store.cells().map(({ result, ...c }) => {
+      const r = result as { metrics?: Record<string, unknown>; history?: unknown[]; steps?: number; trainSeconds?: number; sizes?: unknown; config?: { lr?: number; seed?: number; modelLr?: number }; teachers?: unknown } | null;
+      return { ...c, metrics: r?.metrics ?? null, history: r?.history ?? [], steps: r?.steps ?? null, trainSeconds: r?.trainSeconds ?? null, sizes: r?.sizes ?? null, lr: r?.config?.lr ?? null, seed: r?.config?.seed ?? null, ...(r?.teachers ? { teachers: r.teachers } : {}) };
+    });
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Part 1: the source prompts (one seed) and beside each the linear probe on the same rows, selected
+ * on dev the same way. Commits `sources/runs.json`, `sources/probes.json` and the source prompts
+ * themselves (`sources/prompts/<task>`: a few hundred kB, what the target parts start from).
+ */
+export async function sourcesPart(o: PartOptions): Promise<void> {
+  const dir = join(partRoot(o), 'sources');
+  const gridDir = join(dir, 'grid');
+  await mkdir(dir, { recursive: true });
+  const tuning = sourceTuning(o);
+  const spec: GridSpecInput = { sources: sourceList(o), targets: [sourceList(o).at(-1)!], methods: ['prompt-tuning'], tuning, seed: 42, dataDir: experimentDataDir(), ...(o.workers ? { workers: o.workers } : {}) };
+  const t0 = performance.now();
+  const r = await runGrid({ dir: gridDir, spec, onProgress: progress(o) });
+  o.log(`source prompts: ${r.cells} cells, ${r.ran} run now, ${r.failed} failed, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
+
+  const probeFile = join(dir, 'probes.json');
+  const probes: Record<string, unknown> = existsSync(probeFile) ? JSON.parse(await readFile(probeFile, 'utf8')) : {};
+  const todo = sourceList(o).filter((t) => !probes[t]);
+  const probeConfig = { method: 'linear-probe', lr: 0.01, batchSize: 16, epochs: 40, earlyStoppingPatience: 5, seed: 42, maxTrainExamples: tuning.maxTrainExamples, maxEvalExamples: tuning.maxEvalExamples };
+  const jobs: TuneJob[] = todo.map((task) => ({ label: `linear-probe/${task}`, task, dataDir: experimentDataDir(), evaluateTest: false, config: probeConfig }));
+  if (jobs.length) {
+    await tuneMany(jobs, {
+      ...(o.workers ? { workers: o.workers } : {}),
+      onOutcome: async (i, out) => {
+        const task = todo[i]!;
+        if (!out.ok) return o.log(`linear-probe/${task} failed: ${out.error.message}`);
+        probes[task] = { dev: out.value.metrics.devScore, metric: out.value.metrics.metric, seconds: out.seconds, history: out.value.history, config: out.value.config };
+        await writeJsonAtomic(probeFile, probes);
+        o.log(`linear-probe/${task}: dev ${(out.value.metrics.devScore * 100).toFixed(2)} (${out.seconds.toFixed(0)} s)`);
+      },
+    });
+  }
+  // The run files only (not the checkpoint folder beside them): what loading the prompt needs.
+  for (const s of sourceList(o)) {
+    const from = join(gridDir, 'runs', 'prompt-tuning', s);
+    if (!existsSync(join(from, RUN_CONFIG_FILE))) continue;
+    await mkdir(join(dir, 'prompts', s), { recursive: true });
+    for (const f of RUN_FILES) await cp(join(from, f), join(dir, 'prompts', s, f));
+  }
+  await writeJsonAtomic(join(dir, 'runs.json'), { part: 'sources', tuning, seed: 42, cells: exportCells(gridDir) });
+  o.log(`wrote ${join(dir, 'runs.json')}, ${probeFile} and ${join(dir, 'prompts')}`);
+}
+
+/** The source grid a target part transfers from; on a fresh machine its prompts come back from the committed copies. */
+async function sourceGridDir(o: PartOptions): Promise<string> {
+  const dir = join(partRoot(o), 'sources');
+  for (const s of sourceList(o)) {
+    const want = join(dir, 'grid', 'runs', 'prompt-tuning', s);
+    if (!existsSync(want) && existsSync(join(dir, 'prompts', s))) await cp(join(dir, 'prompts', s), want, { recursive: true });
+    if (!existsSync(want)) throw new Error(`the source prompt of ${s} is missing (${want}): run the sources part first`);
+  }
+  return join(dir, 'grid');
+}
+
+/**
+ * A target part: the learning-rate sweep on prompt tuning (one seed, chosen by the validation
+ * score), then the target's grid at three seeds (MT, PT, PoT and PANDA from every source at the
+ * first seed and from the two best at all three, constant-β PANDA, late fusion). Commits
+ * `<target>/sweep.json`, `<target>/runs.json` and `<target>/metrics.json` (every transferability
+ * metric for every source → target pair).
+ */
+export async function targetPart(target: string, o: PartOptions): Promise<void> {
+  const dir = join(partRoot(o), target);
+  await mkdir(dir, { recursive: true });
+  const sources = sourceList(o).filter((s) => s !== target);
+  const tuningFor = (lr: number) => ({ ...targetTuning(target, lr), ...(o.smoke ? SMOKE.caps : {}) });
+  const common = { dataDir: experimentDataDir(), ...(o.workers ? { workers: o.workers } : {}) };
+  const sweep: Record<string, { validation: number | null; dev: number | null }> = {};
+  for (const lr of o.smoke ? SMOKE.lrs : SWEEP_LRS) {
+    const gridDir = join(dir, 'sweep', `lr-${lr}`);
+    await runGrid({ dir: gridDir, spec: { sources: [target], targets: [target], methods: ['prompt-tuning'], tuning: tuningFor(lr), seed: (o.smoke ? SMOKE.seeds : SEEDS)[0]!, ...common }, onProgress: progress(o) });
+    const cell = (exportCells(gridDir) as Array<{ id: string; dev: number | null; metrics: { validationScore?: number } | null }>).find((c) => c.id === `prompt-tuning/${target}`);
+    sweep[lr] = { validation: cell ? selectionScoreOf({ dev: cell.dev, result: { metrics: cell.metrics } }) : null, dev: cell?.dev ?? null };
+  }
+  const lr = Number(Object.entries(sweep).sort(([, a], [, b]) => (b.validation ?? -Infinity) - (a.validation ?? -Infinity))[0]![0]);
+  await writeJsonAtomic(join(dir, 'sweep.json'), { target, lrs: sweep, chosen: lr, by: 'validation score of prompt tuning, first seed' });
+  o.log(`${target}: learning rate ${lr} (sweep ${JSON.stringify(sweep)})`);
+
+  const gridDir = join(dir, 'grid');
+  const spec: GridSpecInput = {
+    sources,
+    targets: [target],
+    methods: ['prompt-tuning', 'model-tuning', 'pot', 'panda', 'panda-constant', 'panda-fusion'],
+    tuning: tuningFor(lr),
+    modelTuning: { modelLr: MODEL_LR },
+    panda: { lr: lr * PANDA_LR_SHARE },
+    // A deterministic teacher: its logits are computed once per example (λ = 0.1 and the released code's KD normalisation by default).
+    distill: { teacherDropout: false },
+    embedding: { samples: o.smoke ? 16 : 100, maxSeqLength: 64 },
+    seeds: o.smoke ? SMOKE.seeds : SEEDS,
+    topSources: TOP_SOURCES,
+    sourceGrid: await sourceGridDir(o),
+    ...common,
+  };
+  const t0 = performance.now();
+  const r = await runGrid({ dir: gridDir, spec, onProgress: progress(o) });
+  o.log(`${target}: ${r.cells} cells, ${r.ran} run now, ${r.failed} failed, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
+  await writeJsonAtomic(join(dir, 'runs.json'), { part: target, lr, spec: { ...spec, dataDir: undefined, workers: undefined }, cells: exportCells(gridDir) });
+  await writeJsonAtomic(join(dir, 'metrics.json'), { target, pairs: pairMetrics(gridDir, sources, target) });
+}
+
+/** Every registered transferability metric for every source → target pair (the report's ρ needs only these values). */
+function pairMetrics(gridDir: string, sources: readonly string[], target: string): Array<Record<string, number | string>> {
+  const store = new GridStore(gridDir);
+  try {
+    const tasks = store.tasks();
+    const t = tasks.get(target);
+    if (!t) return [];
+    return sources.flatMap((s) => {
+      const p = tasks.get(`source:${s}`);
+      return p ? [{ source: s, target, ...Object.fromEntries(listTransferMetrics().map((m) => [m.name, m.score(p, t)])) }] : [];
+    });
+  } finally {
+    store.close();
+  }
+}

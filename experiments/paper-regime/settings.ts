@@ -1,0 +1,66 @@
+/**
+ * The settings of the paper-regime experiment (issue 16; plan in docs/design/paper-regime-plan.md),
+ * in one place: every part reads them from here, so a resumed part runs what it ran before.
+ */
+
+/** Where every part keeps its grid (ignored by git) and commits its tables. */
+export const ROOT = 'experiments/results/paper-regime';
+
+/** The source tasks, longest first (the pool takes jobs in order, so the long ones start first). */
+export const SOURCES = ['qqp', 'sst2', 'agnews', 'cola', 'mr', 'qnli', 'mrpc', 'rte'];
+
+/**
+ * Every source prompt (and every prompt transferred from one: shapes must match): deep prompt
+ * tuning with the paper's m = 20, lr 1e-2, batch 16; at most 10,000 training rows; at most 15 epochs,
+ * stopping after 3 evaluations on dev without a better score; dev capped at 2,000 rows.
+ */
+export const SOURCE_TUNING = {
+  method: 'deep-prompt-tuning',
+  promptLength: 20,
+  lr: 0.01,
+  batchSize: 16,
+  epochs: 15,
+  earlyStoppingPatience: 3,
+  maxTrainExamples: 10_000,
+  maxEvalExamples: 2_000,
+} as const;
+
+/** The targets, in the order their parts run (small first). */
+export const TARGETS = ['cb', 'copa', 'wsc', 'rte', 'mrpc', 'stsb', 'wic', 'cola'];
+
+/** The small targets train longer (the paper: 40-100 epochs; at least 20 asked). */
+const SMALL = new Set(['cb', 'copa', 'wsc']);
+
+/** Seeds of every target run; PoT and PANDA run all three for each target's two best sources. */
+export const SEEDS = [1, 2, 3];
+export const TOP_SOURCES = 2;
+
+/** Learning rates of the sweep on prompt tuning (one seed, selected on the validation split). */
+export const SWEEP_LRS = [0.003, 0.01, 0.03];
+
+/**
+ * A target's tuning: the sources' method and prompt length, its swept learning rate, epochs and
+ * patience by size, and 15 % of the training rows carved as the validation split (both protocols
+ * read the same curve: best epoch on dev for the paper's, best epoch on validation for the unbiased one).
+ */
+export function targetTuning(target: string, lr: number): Record<string, unknown> {
+  const small = SMALL.has(target);
+  return {
+    method: SOURCE_TUNING.method,
+    promptLength: SOURCE_TUNING.promptLength,
+    batchSize: 16,
+    lr,
+    epochs: small ? 50 : 20,
+    earlyStoppingPatience: small ? 10 : 4,
+    validationSplit: 0.15,
+    maxTrainExamples: 10_000,
+    maxEvalExamples: 2_000,
+  };
+}
+
+/** Model tuning's encoder learning rate (the top of the small-BERT grid of Turc et al.), and PANDA's student lr as a share of PT's (the released script: 7e-3 against 1e-2). */
+export const MODEL_LR = 1e-4;
+export const PANDA_LR_SHARE = 0.7;
+
+/** Tiny settings for `--smoke` (the pipeline end to end in a few minutes, not a result). */
+export const SMOKE = { sources: ['sst2', 'mr', 'agnews'], caps: { maxTrainExamples: 48, maxEvalExamples: 24, maxSeqLength: 32, epochs: 2, earlyStoppingPatience: 0 }, seeds: [1, 2], lrs: [0.01, 0.03] };
