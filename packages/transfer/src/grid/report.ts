@@ -3,7 +3,7 @@ import { writeFileAtomic } from '@panda/runtime';
 import { listTransferMetrics, transferMetric, transferMetricRecord } from '../metrics/transferMetrics.js';
 import { correlationSection, metricCorrelations } from './metricCorrelation.js';
 import { gridSpecSchema, gridTasks, type GridSpec } from './spec.js';
-import { GridStore, type CellRow } from './store.js';
+import { GridStore, type CellRow, type TaskRow } from './store.js';
 import { heatmapSvg } from './heatmap.js';
 
 /**
@@ -28,10 +28,12 @@ export async function writeGridReport(dir: string, only?: { sources?: string[]; 
     const parsed: GridSpec = gridSpecSchema.parse(specRow ? JSON.parse(specRow.value) : { sources: ['?'], targets: ['?'] });
     const spec: GridSpec = { ...parsed, ...(only?.sources ? { sources: only.sources } : {}), ...(only?.targets ? { targets: only.targets } : {}) };
     const cells = store.cells();
-    const tasks = store.tasks();
+    const tasks = reportTasks(store.tasks(), spec);
     // Only targets with a run of their own (a grid run part by part may not have reached them all).
-    spec.targets = spec.targets.filter((t) => cells.some((c) => c.target === t && c.kind !== 'prompt-tuning') || cells.some((c) => c.id === `model-tuning/${t}`));
-    const get = (id: string) => cells.find((c) => c.id === id && c.status === 'done');
+    spec.targets = spec.targets.filter((t) => cells.some((c) => c.target === t && c.kind !== 'prompt-tuning'));
+    // A grid with seeds: these tables show its first seed (the seeds' statistics are the experiment's own report).
+    const suffix = spec.seeds ? `@s${spec.seeds[0]}` : '';
+    const get = (id: string) => cells.find((c) => c.id === `${id}${suffix}` && c.status === 'done');
     const score = (id: string) => get(id)?.dev ?? null;
     const files: string[] = [];
 
@@ -47,7 +49,7 @@ export async function writeGridReport(dir: string, only?: { sources?: string[]; 
     // What every run of the grid shares: the backbone (the id runs recorded) and the tuning settings.
     const backboneId = cells.map((c) => (c.result as { backboneId?: string } | null)?.backboneId).find((id) => id !== undefined);
     const tuning = Object.entries(spec.tuning).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
-    md.push(`Backbone: ${backboneId ?? spec.model ?? 'use-lite'}${spec.model ? ` (--model ${spec.model})` : ''}. Every prompt run: ${tuning}; seed ${spec.seed}.`, '');
+    md.push(`Backbone: ${backboneId ?? spec.model ?? 'use-lite'}${spec.model ? ` (--model ${spec.model})` : ''}. Every prompt run: ${tuning}; ${spec.seeds ? `seeds ${spec.seeds.join(', ')} (the tables show seed ${spec.seeds[0]})` : `seed ${spec.seed}`}.`, '');
     const transferScores = (kind: string, t: string) => sources.filter((s) => s !== t).map((s) => score(`${kind}/${s}/${t}`)).filter((x): x is number => x !== null);
     // Targets scored by another metric than accuracy (their task's: STS-B mean(Pearson, Spearman),
     // CoLA MCC, ...) are shown ×100 like the paper, and named.
@@ -136,6 +138,21 @@ export async function writeGridReport(dir: string, only?: { sources?: string[]; 
   } finally {
     store.close();
   }
+}
+
+/**
+ * The task profiles the report reads by task name. With `sourceGrid`, a source's profile is stored
+ * as `source:<name>` (its prompt is the other grid's); it is read under its name unless a target
+ * has that name too.
+ */
+function reportTasks(stored: Map<string, TaskRow>, spec: GridSpec): Map<string, TaskRow> {
+  if (!spec.sourceGrid) return stored;
+  const out = new Map([...stored].filter(([k]) => !k.startsWith('source:')));
+  for (const s of spec.sources) {
+    const row = stored.get(`source:${s}`);
+    if (row && !out.has(s)) out.set(s, row);
+  }
+  return out;
 }
 
 export type { CellRow };

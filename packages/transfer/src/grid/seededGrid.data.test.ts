@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runGrid } from './runGrid.js';
 import { GridStore } from './store.js';
 import { selectionScoreOf } from './cells.js';
+import { writeGridReport } from './report.js';
 import type { GridSpecInput } from './spec.js';
 
 // Real benchmark tasks from $PANDA_DATA_DIR, tiny runs, one worker: the paper-regime grid's shape
@@ -79,6 +80,15 @@ describe('runGrid with seeds, top sources, late fusion and sources from another 
     // Each seed is its own run: the seeds' training differs.
     const pt = (seed: number) => rows.find((c) => c.id === `prompt-tuning/cb@s${seed}`)!.result as { config: { seed: number } };
     expect([pt(1).config.seed, pt(2).config.seed]).toEqual([1, 2]);
+
+    // The grid's own report shows the first seed, and reads the sources' embeddings from their own keys.
+    await writeGridReport(targetGrid);
+    const report = await readFile(join(targetGrid, 'report.md'), 'utf8');
+    expect(report).toContain('seeds 1, 2 (the tables show seed 1)');
+    const pt1 = rows.find((c) => c.id === 'prompt-tuning/cb@s1')!.dev!;
+    expect(report).toContain(`| prompt tuning | ${(100 * pt1).toFixed(1)} |`);
+    const similarity = report.slice(report.indexOf('## PANDA metric between tasks'));
+    for (const s of ['sst2', 'mr', 'agnews', 'cb']) expect(similarity).toMatch(new RegExp(`\\| ${s} \\| -?\\d`));
 
     // Resuming runs nothing; a third seed runs only its own cells.
     expect((await runGrid({ dir: targetGrid, spec })).ran).toBe(0);
