@@ -30,9 +30,13 @@ const PAPER_TINY: Record<string, Record<string, number>> = {
 /** A finished run's score under a protocol (the paper's: the best dev score of its curve). */
 export function scoreOf(c: Row, p: Protocol): number | null {
   if (c.status !== 'done') return null;
-  if (p === 'unbiased' || !c.history.length) return c.dev;
-  return Math.max(...c.history.map((h) => h.devScore).filter((x) => Number.isFinite(x)));
+  const curve = c.history.map((h) => h.devScore).filter((x) => Number.isFinite(x));
+  const x = p === 'unbiased' || !curve.length ? c.dev : Math.max(...curve);
+  return x !== null && Number.isFinite(x) ? x : null;
 }
+
+/** The score a run chose its weights by (validation when it carved a split), for picking among runs without looking at dev. */
+const chosenBy = (c: Row, p: Protocol): number | null => (p === 'paper' ? scoreOf(c, p) : (c.metrics?.validationScore ?? null));
 
 const read = <T>(file: string): T | undefined => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined);
 const pct = (x: number | null | undefined, digits = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : (100 * x).toFixed(digits));
@@ -54,17 +58,25 @@ class TargetRuns {
   /** Scores of `kind` from every source at the first seed. */
   bySource(kind: string, p: Protocol): Map<string, number> {
     const s0 = this.firstSeed();
-    return new Map(this.done(kind).filter((c) => seedOf(c.id) === s0).map((c) => [c.source!, scoreOf(c, p)!]));
+    return new Map(this.done(kind).filter((c) => seedOf(c.id) === s0 && scoreOf(c, p) !== null).map((c) => [c.source!, scoreOf(c, p)!]));
   }
   seeds(kind: string, p: Protocol, source?: string): number[] {
-    return this.done(kind, source).map((c) => scoreOf(c, p)!).filter(Number.isFinite);
+    return this.done(kind, source).map((c) => scoreOf(c, p)).filter((x): x is number => x !== null);
   }
-  /** The sources run at every seed (the top ones). */
+  /** The source of the first seed's best run of `kind`, picked by what the protocol may look at (dev for the paper's, validation for the unbiased one). */
+  bestSource(kind: string, p: Protocol): { source: string; score: number } | undefined {
+    const s0 = this.firstSeed();
+    const runs = this.done(kind).filter((c) => seedOf(c.id) === s0 && chosenBy(c, p) !== null && scoreOf(c, p) !== null);
+    const best = runs.sort((a, b) => chosenBy(b, p)! - chosenBy(a, p)!)[0];
+    return best ? { source: best.source!, score: scoreOf(best, p)! } : undefined;
+  }
+  /** The grid's two top sources: those its late-fusion runs fused (else the sources PoT ran at more than one seed). */
   topSources(): string[] {
+    const fused = this.done('panda-fusion')[0]?.source;
+    if (fused) return fused.split('+');
     const counts = new Map<string, number>();
     for (const c of this.done('pot')) counts.set(c.source!, (counts.get(c.source!) ?? 0) + 1);
-    const most = Math.max(0, ...counts.values());
-    return most > 1 ? [...counts].filter(([, n]) => n === most).map(([s]) => s) : [];
+    return [...counts].filter(([, n]) => n > 1).map(([s]) => s);
   }
 }
 
@@ -106,10 +118,9 @@ function targetTable(runs: TargetRuns[], p: Protocol): string[] {
   row('prompt tuning (every seed)', (r) => pm(r.seeds('prompt-tuning', p)));
   row('PoT, mean over sources (seed 1)', (r) => pct(meanOver(r.bySource('pot', p))));
   row('PANDA, mean over sources (seed 1)', (r) => pct(meanOver(r.bySource('panda', p))));
-  row('PANDA, best source (seed 1)', (r) => {
-    const m = r.bySource('panda', p);
-    const best = [...m].sort((a, b) => b[1] - a[1])[0];
-    return best ? `${pct(best[1])} (${best[0]})` : '–';
+  row(`PANDA, best source (seed 1; picked on ${p === 'paper' ? 'dev' : 'validation'})`, (r) => {
+    const best = r.bestSource('panda', p);
+    return best ? `${pct(best.score)} (${best.source})` : '–';
   });
   row('PoT, top-2 sources (every seed)', (r) => pm(r.topSources().flatMap((s) => r.seeds('pot', p, s))));
   row('PANDA, top-2 sources (every seed)', (r) => pm(r.topSources().flatMap((s) => r.seeds('panda', p, s))));
@@ -120,10 +131,10 @@ function targetTable(runs: TargetRuns[], p: Protocol): string[] {
 }
 
 /** Pairs of runs that share source, target and seed: `a` − `b` (b may be a target-level baseline). */
-function pairs(runs: TargetRuns[], a: string, b: string, p: Protocol): Array<{ target: string; diff: number }> {
+function pairs(runs: TargetRuns[], a: string, b: string, p: Protocol, scope: Scope): Array<{ target: string; diff: number }> {
   const out: Array<{ target: string; diff: number }> = [];
   for (const r of runs) {
-    for (const c of r.done(a)) {
+    for (const c of inScope(r, r.done(a), scope)) {
       const seed = seedOf(c.id);
       const other = r.done(b).find((o) => seedOf(o.id) === seed && (b === 'prompt-tuning' || b === 'model-tuning' || o.source === c.source));
       const x = scoreOf(c, p);
@@ -134,8 +145,17 @@ function pairs(runs: TargetRuns[], a: string, b: string, p: Protocol): Array<{ t
   return out;
 }
 
+/** Which runs a comparison counts: every source at the first seed, or the top sources at every seed (so no source counts more than once per seed). */
+type Scope = 'seed 1, every source' | 'top 2, every seed';
+const SCOPES: Scope[] = ['seed 1, every source', 'top 2, every seed'];
+function inScope(r: TargetRuns, cells: Row[], scope: Scope): Row[] {
+  if (scope === 'seed 1, every source') return cells.filter((c) => seedOf(c.id) === r.firstSeed());
+  const top = r.topSources();
+  return cells.filter((c) => c.source !== null && c.source.split('+').every((s) => top.includes(s)));
+}
+
 function differencesSection(runs: TargetRuns[]): string[] {
-  const md = ['## Paired differences (every source, target and seed where both ran; points ×100)', '', '| comparison | protocol | pairs | mean | 95 % bootstrap interval | better / worse / tied |', '|---|---|---:|---:|---|---|'];
+  const md = ['## Paired differences (same source, target and seed; points ×100)', '', '| comparison | runs | protocol | pairs | mean | 95 % bootstrap interval | better / worse / tied |', '|---|---|---|---:|---:|---|---|'];
   const comparisons: Array<[string, string, string]> = [
     ['PANDA − PoT', 'panda', 'pot'],
     ['PANDA − prompt tuning', 'panda', 'prompt-tuning'],
@@ -145,12 +165,14 @@ function differencesSection(runs: TargetRuns[]): string[] {
     ['late fusion − PANDA from each of the top 2', 'panda-fusion', 'panda'],
   ];
   for (const [name, a, b] of comparisons) {
-    for (const p of ['paper', 'unbiased'] as const) {
-      const ds = a === 'panda-fusion' ? fusionPairs(runs, p) : pairs(runs, a, b, p);
-      if (!ds.length) continue;
-      const d = pairedDifferences(ds.map((x) => x.diff), ds.map(() => 0));
-      const ci = bootstrapMeanInterval(d.differences, { seed: `${name}/${p}` });
-      md.push(`| ${name} | ${p} | ${ds.length} | ${(100 * d.mean).toFixed(2)} | [${(100 * ci.low).toFixed(2)}, ${(100 * ci.high).toFixed(2)}] | ${d.positive} / ${d.negative} / ${d.ties} |`);
+    for (const scope of SCOPES) {
+      for (const p of ['paper', 'unbiased'] as const) {
+        const ds = a === 'panda-fusion' ? (scope === SCOPES[1] ? fusionPairs(runs, p) : []) : pairs(runs, a, b, p, scope);
+        if (!ds.length) continue;
+        const d = pairedDifferences(ds.map((x) => x.diff), ds.map(() => 0));
+        const ci = bootstrapMeanInterval(d.differences, { seed: `${name}/${scope}/${p}` });
+        md.push(`| ${name} | ${scope} | ${p} | ${ds.length} | ${(100 * d.mean).toFixed(2)} | [${(100 * ci.low).toFixed(2)}, ${(100 * ci.high).toFixed(2)}] | ${d.positive} / ${d.negative} / ${d.ties} |`);
+      }
     }
   }
   md.push('');
@@ -167,7 +189,7 @@ function fusionPairs(runs: TargetRuns[], p: Protocol): Array<{ target: string; d
         const single = r.done('panda', s).find((c) => seedOf(c.id) === seed);
         const x = scoreOf(f, p);
         const y = single ? scoreOf(single, p) : null;
-        if (x !== null && y !== null) out.push({ target: r.target, diff: x - y });
+        if (x !== null && y !== null) out.push({ target: r.target, diff: x - y }); // scoreOf gives finite numbers or null
       }
     }
   }
@@ -175,7 +197,7 @@ function fusionPairs(runs: TargetRuns[], p: Protocol): Array<{ target: string; d
 }
 
 function negativeTransferSection(runs: TargetRuns[]): string[] {
-  const md = ['## Negative transfer (runs below the mean of prompt tuning\'s seeds on their target)', '', `| method | protocol | ${runs.map((r) => r.target).join(' | ')} | all |`, `|---|---|${runs.map(() => '---:').join('|')}|---:|`];
+  const md = ['## Negative transfer (runs below the mean of prompt tuning\'s seeds on their target; seed 1, every source)', '', `| method | protocol | ${runs.map((r) => r.target).join(' | ')} | all |`, `|---|---|${runs.map(() => '---:').join('|')}|---:|`];
   for (const kind of ['pot', 'panda', 'panda-constant', 'panda-fusion']) {
     for (const p of ['paper', 'unbiased'] as const) {
       let below = 0;
@@ -184,7 +206,7 @@ function negativeTransferSection(runs: TargetRuns[]): string[] {
         const base = r.seeds('prompt-tuning', p);
         if (!base.length) return '–';
         const mean = summary(base).mean;
-        const xs = r.seeds(kind, p);
+        const xs = inScope(r, r.done(kind), 'seed 1, every source').map((c) => scoreOf(c, p)).filter((x): x is number => x !== null);
         const n = xs.filter((x) => x < mean).length;
         below += n;
         total += xs.length;

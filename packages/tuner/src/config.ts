@@ -57,6 +57,7 @@ export const tuneConfigSchema = z
     validationSplit: z
       .number()
       .positive()
+      .refine((v) => v < 1 || Number.isInteger(v), { message: 'validationSplit is a fraction below 1 or a whole number of rows' })
       .optional()
       .describe(
         'carve a validation set from the training rows (after maxTrainExamples): a fraction (< 1) or a number of rows, seeded by the run seed; the run then selects its best weights and stops early on it, scores dev at every evaluation too, and reports dev at the selected step (an unbiased dev score). Default: select on dev',

@@ -19,10 +19,15 @@ export function cellId(kind: string, source: string | null, target: string, seed
   return `${kind}/${source === null ? '' : `${source}/`}${target}${seed === undefined ? '' : `@s${seed}`}`;
 }
 
-/** The score a run selected its weights by: its validation score when it carved one, else dev. */
+/**
+ * The score a run selected its weights by: its validation score when it carved a validation set
+ * (NaN when that score was undefined, e.g. a correlation of constant predictions: never dev in its
+ * place), else dev.
+ */
 export function selectionScoreOf(row: Pick<CellRow, 'dev' | 'result'>): number | null {
-  const v = (row.result as { metrics?: { validationScore?: number } } | null)?.metrics?.validationScore;
-  return v ?? row.dev;
+  const r = row.result as { metrics?: { validationScore?: number | null }; sizes?: { validation?: number } } | null;
+  if (r?.sizes?.validation !== undefined || (r?.metrics && 'validationScore' in r.metrics)) return r.metrics?.validationScore ?? Number.NaN;
+  return row.dev;
 }
 
 /** The store row of a finished (or failed) cell: scores, curve and settings, not the weights. */

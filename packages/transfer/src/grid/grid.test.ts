@@ -80,6 +80,12 @@ describe('runGrid', () => {
     await expect(runGrid({ dir: grid, spec: { ...spec, seed: 7 } })).rejects.toSatisfy((e) => isPandaError(e, 'CONFIG_INVALID'));
   });
 
+  it('refuses a source grid without the sources\' prompts before running anything', async () => {
+    const grid = join(dir, 'no-sources');
+    await expect(runGrid({ dir: grid, spec: { ...spec, sourceGrid: join(dir, 'missing') } })).rejects.toSatisfy((e) => isPandaError(e, 'CONFIG_INVALID') && /no saved prompt for spam, afinn/.test((e as Error).message));
+    expect(doneCells(grid)).toEqual([]);
+  });
+
   it('resumes the same grid with another data directory (where the files are is no setting of the runs)', async () => {
     const r = await runGrid({ dir: join(dir, 'killed'), spec: { ...spec, dataDir: join(dir, 'elsewhere') } });
     expect(r).toMatchObject({ ran: 0, failed: 0 });

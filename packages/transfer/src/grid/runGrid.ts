@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { silent, type ProgressListener } from '@panda/core';
+import { PandaError, silent, type ProgressListener } from '@panda/core';
 import { runConfigPathSync, tuneMany, type TuneJob, type TuneRunner } from '@panda/tuner';
 import type { Backbone } from '@panda/backbones';
 import { betaFrom } from '../beta/beta.js';
@@ -94,6 +94,9 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
     const methods = new Set(spec.methods);
     const transfer = ['pot', 'panda', 'panda-constant', 'panda-fusion'].some((m) => methods.has(m as never));
 
+    // Sources from another grid must all be there before anything runs.
+    const missing = transfer && spec.sourceGrid ? spec.sources.filter((s) => !g.sourceReady(s)) : [];
+    if (missing.length) throw new PandaError('CONFIG_INVALID', `the source grid ${spec.sourceGrid} has no saved prompt for ${missing.join(', ')} (looked in ${missing.map((s) => g.sourceDir(s)).join(', ')})`);
     await runPhase('phase 1 (prompt tuning, model tuning)', baselineCells(g, methods.has('prompt-tuning') || transfer, methods.has('model-tuning')));
     if (!transfer) return { dir: options.dir, cells: store.cells().length, ran: counts.ran, failed: counts.failed };
 
@@ -111,14 +114,15 @@ export async function runGrid(options: RunGridOptions): Promise<{ dir: string; c
     // --- phase 3: vanilla prompt transfer (the teachers), first seed, then the top sources' other seeds ---
     const first = g.seeds[0]!;
     await runPhase('phase 3 (vanilla prompt transfer)', pairs.map(({ s, t }) => potCell(g, s, t, first)));
-    const ranked = rankSources(g, pairs, first);
+    const ranked = g.seeds.length > 1 || methods.has('panda-fusion') ? rankSources(g, pairs, first, onProgress) : new Map<string, string[]>();
     const top = (t: string, k: number) => (ranked.get(t) ?? []).slice(0, k);
-    const seededPairs = pairs.flatMap(({ s, t }) => g.seeds.filter((seed) => seed === first || !spec.seeds || spec.topSources === undefined || top(t, spec.topSources).includes(s)).map((seed) => ({ s, t, seed })));
+    const seededPairs = pairs.flatMap(({ s, t }) => g.seeds.filter((seed) => seed === first || spec.topSources === undefined || top(t, spec.topSources).includes(s)).map((seed) => ({ s, t, seed })));
     if (g.seeds.length > 1) await runPhase('phase 3b (vanilla prompt transfer, more seeds)', seededPairs.filter((p) => p.seed !== first).map(({ s, t, seed }) => potCell(g, s, t, seed)));
 
     // --- phase 4: PANDA students (β from the metric; constant β; late fusion of the two best sources) ---
     const potDone = (s: string, t: string, seed: number) => store.done(cellId('pot', s, t, g.tag(seed))) && tasks.has(t);
-    const constant = constantBeta(g, tasks, pairs, methods.has('panda-constant'), metricBeta);
+    const anyPot = pairs.some(({ s, t }) => potDone(s, t, first));
+    const constant = constantBeta(g, tasks, pairs, methods.has('panda-constant') && anyPot, metricBeta);
     const phase4: Cell[] = [];
     for (const { s, t, seed } of seededPairs) {
       if (!potDone(s, t, seed)) continue;
@@ -173,17 +177,31 @@ function studentCell(g: GridContext, kind: string, sources: string[], t: string,
   };
 }
 
-/** Each target's sources, best first, by their PoT run's selection score at `seed` (ties: source order). */
-function rankSources(g: GridContext, pairs: ReadonlyArray<{ s: string; t: string }>, seed: number): Map<string, string[]> {
+/**
+ * Each target's sources, best first, by their PoT run's selection score at `seed` (ties: source
+ * order; an undefined score last). A target is ranked once every one of its first-seed PoT runs is
+ * done, and the ranking is then fixed in the store: a failed run retried later cannot change which
+ * sources got the extra seeds.
+ */
+function rankSources(g: GridContext, pairs: ReadonlyArray<{ s: string; t: string }>, seed: number, onProgress: ProgressListener): Map<string, string[]> {
   const rows = new Map(g.store.cells().map((c) => [c.id, c]));
-  const out = new Map<string, Array<{ s: string; score: number }>>();
-  for (const { s, t } of pairs) {
-    const row = rows.get(cellId('pot', s, t, g.tag(seed)));
-    const score = row?.status === 'done' ? selectionScoreOf(row) : null;
-    if (score === null || !Number.isFinite(score)) continue;
-    out.set(t, [...(out.get(t) ?? []), { s, score }]);
+  const out = new Map<string, string[]>();
+  for (const t of g.spec.targets) {
+    const mine = pairs.filter((p) => p.t === t);
+    if (!mine.length) continue;
+    const ranking = g.store.ranking(t, () => {
+      const scored = mine.map(({ s }) => {
+        const row = rows.get(cellId('pot', s, t, g.tag(seed)));
+        return { s, done: row?.status === 'done', score: row ? (selectionScoreOf(row) ?? Number.NaN) : Number.NaN };
+      });
+      if (!scored.every((x) => x.done)) return undefined;
+      const key = (x: { score: number }) => (Number.isFinite(x.score) ? x.score : -Infinity);
+      return scored.sort((a, b) => key(b) - key(a)).map((x) => x.s);
+    });
+    if (ranking) out.set(t, ranking);
+    else onProgress({ type: 'log', message: `${t}: not every first-seed PoT run is done, so its top sources (extra seeds, late fusion) wait for a rerun` });
   }
-  return new Map([...out].map(([t, xs]) => [t, xs.sort((a, b) => b.score - a.score).map((x) => x.s)]));
+  return out;
 }
 
 /**
@@ -192,7 +210,7 @@ function rankSources(g: GridContext, pairs: ReadonlyArray<{ s: string; t: string
  * come from another grid), fixed in the store the first time it is used, so a grid run part by part
  * or grown later uses one constant throughout.
  */
-function constantBeta(g: GridContext, tasks: Map<string, TaskRow>, pairs: ReadonlyArray<{ s: string; t: string }>, store: boolean, metricBeta: (s: string, t: string) => number): number {
+function constantBeta(g: GridContext, tasks: Map<string, TaskRow>, pairs: ReadonlyArray<{ s: string; t: string }>, fix: boolean, metricBeta: (s: string, t: string) => number): number {
   if (g.spec.constantBeta !== 'mean') return g.spec.constantBeta;
   const mean = (): number => {
     if (g.spec.sourceGrid) return pairs.length ? pairs.reduce((a, { s, t }) => a + metricBeta(s, t), 0) / pairs.length : 0;
@@ -200,7 +218,7 @@ function constantBeta(g: GridContext, tasks: Map<string, TaskRow>, pairs: Readon
     const all = names.flatMap((a) => names.filter((b) => b !== a).map((b) => [a, b] as const));
     return all.length ? all.reduce((acc, [a, b]) => acc + metricBeta(a, b), 0) / all.length : 0;
   };
-  return store && pairs.length ? g.store.constantBeta(mean) : mean();
+  return fix ? g.store.constantBeta(mean) : mean();
 }
 
 /** Runs the cells not done yet, writing each outcome to the store as it ends. */

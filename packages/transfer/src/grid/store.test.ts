@@ -37,3 +37,16 @@ describe('GridStore.constantBeta', () => {
     store.close();
   });
 });
+
+describe('GridStore.ranking', () => {
+  it('is fixed the first time it is known, and stays so across invocations', () => {
+    const store = new GridStore(dir);
+    expect(store.ranking('cb', () => undefined)).toBeUndefined(); // not known yet: nothing stored
+    expect(store.ranking('cb', () => ['mr', 'sst2'])).toEqual(['mr', 'sst2']);
+    store.close();
+    const again = new GridStore(dir);
+    expect(again.ranking('cb', () => ['sst2', 'mr'])).toEqual(['mr', 'sst2']);
+    expect(again.ranking('rte', () => ['qnli'])).toEqual(['qnli']);
+    again.close();
+  });
+});

@@ -91,6 +91,19 @@ export class GridStore {
     return value;
   }
 
+  /**
+   * A target's ranking of sources, fixed the first time `compute` gives one (undefined: not yet
+   * known), so the cells chosen from it stay the same when the grid resumes or grows.
+   */
+  ranking(target: string, compute: () => string[] | undefined): string[] | undefined {
+    const key = `ranking/${target}`;
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    if (row) return JSON.parse(row.value) as string[];
+    const value = compute();
+    if (value) this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, JSON.stringify(value));
+    return value;
+  }
+
   done(id: string): boolean {
     return (this.db.prepare("SELECT 1 FROM cells WHERE id = ? AND status = 'done'").get(id) as unknown) !== undefined;
   }

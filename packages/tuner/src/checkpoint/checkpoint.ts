@@ -13,7 +13,7 @@ const MANIFEST = 'checkpoint.json';
 // NaN (an undefined correlation) is written as null by JSON and read back as NaN.
 const evalPointSchema = z.preprocess(
   (v) => (v && typeof v === 'object' && !('devScore' in v) && 'devAccuracy' in v ? { ...v, devScore: (v as { devAccuracy: unknown }).devAccuracy } : v),
-  z.object({ step: z.number(), epoch: z.number(), devScore: z.number().nullable().transform((x) => x ?? Number.NaN), trainLoss: z.number().nullable() }),
+  z.object({ step: z.number(), epoch: z.number(), devScore: z.number().nullable().transform((x) => x ?? Number.NaN), validationScore: z.number().nullable().transform((x) => x ?? Number.NaN).optional(), trainLoss: z.number().nullable() }),
 );
 
 /** Everything besides tensors that a resumed run needs to continue exactly. */

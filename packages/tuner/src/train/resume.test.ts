@@ -111,6 +111,21 @@ describe('checkpoints', () => {
     tf.dispose([...Object.values(full.weights), ...Object.values(resumed.weights)]);
   });
 
+  it('a run with a validation split resumes with its validation curve and choice intact', async () => {
+    const config = { ...base, validationSplit: 8 };
+    const full = await tune({ backbone, data: { train, dev, labels }, config });
+    expect(full.history.every((p) => p.validationScore !== undefined)).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'panda-ckpt-'));
+    const controller = new AbortController();
+    const cut = await tune({ backbone, data: { train, dev, labels }, config, checkpoint: { dir, everySteps: 3 }, signal: controller.signal, onProgress: (e) => e.type === 'step' && e.step === 10 && controller.abort() });
+    tf.dispose(cut.weights);
+    const resumed = await tune({ backbone, data: { train, dev, labels }, config, checkpoint: { dir, everySteps: 3 } });
+    expect(resumed.resumedFrom).toBeGreaterThan(4);
+    expect(resumed.history).toEqual(full.history);
+    expect(resumed.metrics).toEqual(full.metrics);
+    tf.dispose([...Object.values(full.weights), ...Object.values(resumed.weights)]);
+  });
+
   it('refuses a checkpoint of another run or a corrupt one, with CHECKPOINT_INVALID', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'panda-ckpt-'));
     const r = await tune({ backbone, data: { train, dev, labels }, config: { ...base, epochs: 1 }, checkpoint: { dir, everySteps: 2 } });

@@ -38,6 +38,7 @@ describe('validation split carved from train (the unbiased protocol)', () => {
 
   it('refuses a split that leaves no training row, with CONFIG_INVALID', () => {
     const data = { train: toyReviews(4), dev: toyReviews(2, 1), labels };
+    expect(() => parseTuneConfig({ validationSplit: 1.5 })).toThrow(/whole number/);
     for (const v of [4, 9, 0.01]) {
       let err: unknown;
       try {
