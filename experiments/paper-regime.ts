@@ -7,19 +7,20 @@
  *   node --conditions=@panda/source --import tsx experiments/paper-regime.ts target cb [--workers 2]
  *   node --conditions=@panda/source --import tsx experiments/paper-regime.ts report
  *
- * `--smoke` runs the same pipeline with tiny settings in experiments/results/paper-regime/smoke/
+ * `sources --only probes` runs just the linear probes; `sources --only export` writes the committed
+ * tables from what the sources' grid has finished so far (while it runs, or after it was stopped). `--smoke` runs the same pipeline with tiny settings in experiments/results/paper-regime/smoke/
  * (minutes; not a result). `report` reads only the committed tables.
  */
 import { parseArgs } from 'node:util';
 import { sourcesPart, targetPart } from './paper-regime/parts.js';
 import { writeReport } from './paper-regime/report.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { workers: { type: 'string' }, smoke: { type: 'boolean', default: false }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { workers: { type: 'string' }, smoke: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } } });
 const log = (m: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${m}`);
 const options = { log, smoke: values.smoke, ...(values.workers ? { workers: Number(values.workers) } : {}) };
 const [part, target] = positionals;
 
-if (part === 'sources') await sourcesPart(options);
+if (part === 'sources') await sourcesPart({ ...options, ...(values.only === 'export' || values.only === 'probes' ? { only: values.only } : {}) });
 else if (part === 'target' && target) await targetPart(target, options);
 else if (part === 'report') log(`wrote ${await writeReport({ smoke: values.smoke, ...(values.out ? { out: values.out } : {}) })}`);
 else throw new Error(`usage: paper-regime.ts sources | target <task> | report [--smoke] [--workers N]`);

@@ -41,16 +41,23 @@ function exportCells(gridDir: string): unknown[] {
  * on dev the same way. Commits `sources/runs.json`, `sources/probes.json` and the source prompts
  * themselves (`sources/prompts/<task>`: a few hundred kB, what the target parts start from).
  */
-export async function sourcesPart(o: PartOptions): Promise<void> {
+export async function sourcesPart(o: PartOptions & { only?: 'export' | 'probes' }): Promise<void> {
   const dir = join(partRoot(o), 'sources');
   const gridDir = join(dir, 'grid');
   await mkdir(dir, { recursive: true });
   const tuning = sourceTuning(o);
-  const spec: GridSpecInput = { sources: sourceList(o), targets: [sourceList(o).at(-1)!], methods: ['prompt-tuning'], tuning, seed: 42, dataDir: experimentDataDir(), ...(o.workers ? { workers: o.workers } : {}) };
-  const t0 = performance.now();
-  const r = await runGrid({ dir: gridDir, spec, onProgress: progress(o) });
-  o.log(`source prompts: ${r.cells} cells, ${r.ran} run now, ${r.failed} failed, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
+  if (!o.only) {
+    const spec: GridSpecInput = { sources: sourceList(o), targets: [sourceList(o).at(-1)!], methods: ['prompt-tuning'], tuning, seed: 42, dataDir: experimentDataDir(), ...(o.workers ? { workers: o.workers } : {}) };
+    const t0 = performance.now();
+    const r = await runGrid({ dir: gridDir, spec, onProgress: progress(o) });
+    o.log(`source prompts: ${r.cells} cells, ${r.ran} run now, ${r.failed} failed, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
+  }
+  if (o.only !== 'export') await probes(dir, tuning, o);
+  await exportSources(dir, gridDir, tuning, o);
+}
 
+/** The linear probe of every source on the same rows (same sample seed and caps), selected on dev the same way. */
+async function probes(dir: string, tuning: { maxTrainExamples: number; maxEvalExamples: number }, o: PartOptions): Promise<void> {
   const probeFile = join(dir, 'probes.json');
   const probes: Record<string, unknown> = existsSync(probeFile) ? JSON.parse(await readFile(probeFile, 'utf8')) : {};
   const todo = sourceList(o).filter((t) => !probes[t]);
@@ -68,15 +75,19 @@ export async function sourcesPart(o: PartOptions): Promise<void> {
       },
     });
   }
-  // The run files only (not the checkpoint folder beside them): what loading the prompt needs.
+}
+
+/** Commits what part 1 has so far: the per-run table and the finished source prompts (the run files only, not the checkpoint folder beside them). */
+async function exportSources(dir: string, gridDir: string, tuning: Record<string, unknown>, o: PartOptions): Promise<void> {
+  const cells = exportCells(gridDir) as Array<{ id: string; status: string }>;
   for (const s of sourceList(o)) {
     const from = join(gridDir, 'runs', 'prompt-tuning', s);
-    if (!existsSync(join(from, RUN_CONFIG_FILE))) continue;
+    if (!cells.some((c) => c.id === `prompt-tuning/${s}` && c.status === 'done') || !existsSync(join(from, RUN_CONFIG_FILE))) continue;
     await mkdir(join(dir, 'prompts', s), { recursive: true });
     for (const f of RUN_FILES) await cp(join(from, f), join(dir, 'prompts', s, f));
   }
-  await writeJsonAtomic(join(dir, 'runs.json'), { part: 'sources', tuning, seed: 42, cells: exportCells(gridDir) });
-  o.log(`wrote ${join(dir, 'runs.json')}, ${probeFile} and ${join(dir, 'prompts')}`);
+  await writeJsonAtomic(join(dir, 'runs.json'), { part: 'sources', tuning, seed: 42, cells });
+  o.log(`wrote ${join(dir, 'runs.json')} (${cells.length} runs) and ${join(dir, 'prompts')}`);
 }
 
 /** The source grid a target part transfers from; on a fresh machine its prompts come back from the committed copies. */
