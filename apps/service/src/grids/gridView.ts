@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { GridStore, gridSpecSchema, gridTasks, transferMetric, type CellRow } from '@panda/transfer';
+import { GridStore, firstSeedTag, gridSpecSchema, gridTaskProfiles, gridTasks, transferMetric, type CellRow } from '@panda/transfer';
 import type { gridSummarySchema, gridViewSchema } from '../api/schemas.js';
 import type { GridFolder } from './gridFolders.js';
 
@@ -24,18 +24,20 @@ export function gridSummary(g: GridFolder): z.infer<typeof gridSummarySchema> {
  * A grid as the page shows it, read from its `grid.sqlite` with the transfer package's GridStore
  * and laid out as `panda grid`'s report does: per target the baselines (prompt tuning, model
  * tuning), per transfer method the source × target dev scores and their gain over prompt tuning
- * on the target (points), and the PANDA metric between the tasks.
+ * on the target (points), and the PANDA metric between the tasks. A grid with seeds shows its first seed.
  */
 export function gridView(g: GridFolder): GridView {
   const store = new GridStore(g.dir);
   try {
     const specRow = (store.db.prepare("SELECT value FROM meta WHERE key = 'latest'").get() ?? store.db.prepare("SELECT value FROM meta WHERE key = 'spec'").get()) as { value: string } | undefined;
     const cells = store.cells();
-    const tasks = store.tasks();
     const spec = specRow ? gridSpecSchema.safeParse(JSON.parse(specRow.value)) : undefined;
+    // A seeded grid shows its first seed; a grid of targets reads its sources' embeddings from their own keys.
+    const tasks = spec?.success ? gridTaskProfiles(store.tasks(), spec.data) : store.tasks();
+    const tag = spec?.success ? firstSeedTag(spec.data) : '';
     const sources = spec?.success ? spec.data.sources : [...new Set(cells.map((c) => c.source).filter((s): s is string => s !== null))].sort();
     const targets = (spec?.success ? spec.data.targets : [...new Set(cells.map((c) => c.target))].sort()).filter((t) => cells.some((c) => c.target === t));
-    const score = (id: string) => cells.find((c) => c.id === id && c.status === 'done')?.dev ?? null;
+    const score = (id: string) => cells.find((c) => c.id === `${id}${tag}` && c.status === 'done')?.dev ?? null;
     const baselines = Object.fromEntries(BASELINE_KINDS.filter((k) => cells.some((c) => c.kind === k)).map((k) => [k, Object.fromEntries(targets.map((t) => [t, score(`${k}/${t}`)]))]));
     const tables: GridView['tables'] = {};
     const gains: GridView['gains'] = {};

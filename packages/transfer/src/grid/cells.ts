@@ -19,6 +19,11 @@ export function cellId(kind: string, source: string | null, target: string, seed
   return `${kind}/${source === null ? '' : `${source}/`}${target}${seed === undefined ? '' : `@s${seed}`}`;
 }
 
+/** What a seeded grid's ids of its first seed end in (`@s<seed>`; '' without `seeds`): the seed summaries such as the grid report show. */
+export function firstSeedTag(spec: { seeds?: readonly number[] | undefined }): string {
+  return spec.seeds ? `@s${spec.seeds[0]}` : '';
+}
+
 /**
  * The score a run selected its weights by: its validation score when it carved a validation set
  * (NaN when that score was undefined, e.g. a correlation of constant predictions: never dev in its

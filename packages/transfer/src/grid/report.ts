@@ -5,6 +5,7 @@ import { correlationSection, metricCorrelations } from './metricCorrelation.js';
 import { gridSpecSchema, gridTasks, type GridSpec } from './spec.js';
 import { GridStore, type CellRow, type TaskRow } from './store.js';
 import { heatmapSvg } from './heatmap.js';
+import { firstSeedTag } from './cells.js';
 
 /**
  * The registered transferability metrics as a read-only name → function record.
@@ -28,11 +29,11 @@ export async function writeGridReport(dir: string, only?: { sources?: string[]; 
     const parsed: GridSpec = gridSpecSchema.parse(specRow ? JSON.parse(specRow.value) : { sources: ['?'], targets: ['?'] });
     const spec: GridSpec = { ...parsed, ...(only?.sources ? { sources: only.sources } : {}), ...(only?.targets ? { targets: only.targets } : {}) };
     const cells = store.cells();
-    const tasks = reportTasks(store.tasks(), spec);
+    const tasks = gridTaskProfiles(store.tasks(), spec);
     // Only targets with a run of their own (a grid run part by part may not have reached them all).
     spec.targets = spec.targets.filter((t) => cells.some((c) => c.target === t && c.kind !== 'prompt-tuning'));
     // A grid with seeds: these tables show its first seed (the seeds' statistics are the experiment's own report).
-    const suffix = spec.seeds ? `@s${spec.seeds[0]}` : '';
+    const suffix = firstSeedTag(spec);
     const get = (id: string) => cells.find((c) => c.id === `${id}${suffix}` && c.status === 'done');
     const score = (id: string) => get(id)?.dev ?? null;
     const files: string[] = [];
@@ -145,7 +146,7 @@ export async function writeGridReport(dir: string, only?: { sources?: string[]; 
  * as `source:<name>` (its prompt is the other grid's); it is read under its name unless a target
  * has that name too.
  */
-function reportTasks(stored: Map<string, TaskRow>, spec: GridSpec): Map<string, TaskRow> {
+export function gridTaskProfiles(stored: Map<string, TaskRow>, spec: Pick<GridSpec, 'sourceGrid' | 'sources'>): Map<string, TaskRow> {
   if (!spec.sourceGrid) return stored;
   const out = new Map([...stored].filter(([k]) => !k.startsWith('source:')));
   for (const s of spec.sources) {
