@@ -80,7 +80,7 @@ class TargetRuns {
   }
 }
 
-function loadParts(root: string): { sources?: Part; probes?: Record<string, { dev: number; metric?: string }>; targets: TargetRuns[]; sweeps: Record<string, unknown> } {
+function loadParts(root: string): { sources?: Part; probes?: Record<string, { dev: number; metric?: string; history?: Point[] }>; targets: TargetRuns[]; sweeps: Record<string, unknown> } {
   const targets: TargetRuns[] = [];
   const sweeps: Record<string, unknown> = {};
   for (const t of TARGETS) {
@@ -92,19 +92,21 @@ function loadParts(root: string): { sources?: Part; probes?: Record<string, { de
   return { sources: read<Part>(join(root, 'sources', 'runs.json')), probes: read(join(root, 'sources', 'probes.json')), targets, sweeps };
 }
 
-function sourcesSection(sources: Part | undefined, probes: Record<string, { dev: number; metric?: string }> | undefined, names: readonly string[]): string[] {
+function sourcesSection(sources: Part | undefined, probes: Record<string, { dev: number; metric?: string; history?: Point[] }> | undefined, names: readonly string[]): string[] {
   if (!sources) return ['## Sources', '', 'Not run yet.', ''];
-  const md = ['## Part 1: the source prompts beside the linear probe on the same rows', '', '| source | metric | train rows | epochs run | best epoch | prompt (dev ×100) | linear probe (dev ×100) | prompt − probe | minutes |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
+  const md = ['## Part 1: the source prompts beside the linear probe on the same rows', '', '| source | metric | train rows | epochs run | best epoch | prompt (dev ×100) | linear probe (dev ×100) | prompt − probe | second half of the curves: prompt / probe (mean dev ×100) | minutes |', '|---|---|---:|---:|---:|---:|---:|---:|---|---:|'];
+  // The mean dev score over the second half of a curve: how a run's level compares when a noisy metric makes its best epoch a spike.
+  const laterHalf = (h: Point[] | undefined) => (h && h.length ? summary(h.slice(Math.floor(h.length / 2)).map((x) => x.devScore)).mean : Number.NaN);
   for (const s of names) {
     const c = sources.cells.find((x) => x.id === `prompt-tuning/${s}`);
     const probe = probes?.[s]?.dev;
     if (!c) {
-      md.push(`| ${s} | ${probes?.[s]?.metric ?? '–'} | – | – | – | not yet | ${pct(probe, 2)} | – | – |`);
+      md.push(`| ${s} | ${probes?.[s]?.metric ?? '–'} | – | – | – | not yet | ${pct(probe, 2)} | – | – / ${pct(laterHalf(probes?.[s]?.history), 2)} | – |`);
       continue;
     }
     const best = c.history.reduce((b, h) => (h.devScore > b.devScore ? h : b), c.history[0] ?? { epoch: 0, devScore: Number.NaN });
     const gap = probe !== undefined && c.dev !== null ? c.dev - probe : Number.NaN;
-    md.push(`| ${s} | ${c.metrics?.metric ?? '–'} | ${c.sizes?.train ?? '–'} | ${c.history.length} | ${best.epoch} | ${pct(c.dev, 2)} | ${pct(probe, 2)} | ${Number.isFinite(gap) ? `${gap >= 0 ? '+' : ''}${(100 * gap).toFixed(2)}` : '–'} | ${c.seconds ? (c.seconds / 60).toFixed(1) : '–'} |`);
+    md.push(`| ${s} | ${c.metrics?.metric ?? '–'} | ${c.sizes?.train ?? '–'} | ${c.history.length} | ${best.epoch} | ${pct(c.dev, 2)} | ${pct(probe, 2)} | ${Number.isFinite(gap) ? `${gap >= 0 ? '+' : ''}${(100 * gap).toFixed(2)}` : '–'} | ${pct(laterHalf(c.history), 2)} / ${pct(laterHalf(probes?.[s]?.history), 2)} | ${c.seconds ? (c.seconds / 60).toFixed(1) : '–'} |`);
   }
   md.push('', 'Gate: a source prompt below its task\'s linear probe is a bug to find before it serves as a source. A best epoch equal to the epochs run means the run was still improving when the epoch cap (with the learning rate decayed to 0) ended it.', '');
   return md;
