@@ -1,4 +1,5 @@
-import { cp, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@panda/runtime';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GridStore, listTransferMetrics, runGrid, selectionScoreOf, type GridSpecInput } from '@panda/transfer';
@@ -13,10 +14,8 @@ export interface PartOptions {
   log: (message: string) => void;
 }
 
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await writeFile(`${file}.tmp`, JSON.stringify(value, null, 1) + '\n');
-  await rename(`${file}.tmp`, file);
-}
+/** A committed table, written atomically (the runtime's crash-safe write). */
+const writeJsonAtomic = (file: string, value: unknown): Promise<void> => writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n');
 
 const partRoot = (o: PartOptions) => (o.smoke ? join(ROOT, 'smoke') : ROOT);
 const sourceList = (o: PartOptions) => (o.smoke ? SMOKE.sources : SOURCES);

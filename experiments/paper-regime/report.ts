@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { bootstrapMeanInterval, bootstrapSpearmanInterval, pairedDifferences, summary } from '@panda/transfer';
 import { spearman } from '@panda/datasets';
 import { ROOT, SOURCES, TARGETS, SMOKE } from './settings.js';
-import { writeFile, rename } from 'node:fs/promises';
+import { writeFileAtomic } from '@panda/runtime';
 
 interface Point { epoch: number; devScore: number; validationScore?: number }
 interface Row { id: string; kind: string; source: string | null; target: string; status: string; dev: number | null; seconds: number | null; runs?: number; metrics: { metric?: string; devScore?: number; validationScore?: number } | null; history: Point[]; sizes?: { train?: number; validation?: number; dev?: number } | null; seed?: number | null; steps?: number | null }
@@ -300,8 +300,7 @@ export async function writeReport(options: { smoke?: boolean; out?: string }): P
     ...(parts.targets.length ? [...differencesSection(parts.targets), ...negativeTransferSection(parts.targets), ...metricSection(root, parts.targets), ...firstEpochSection(parts.targets, sources)] : []),
   ];
   const out = options.out ?? join(root, 'report.md');
-  await writeFile(`${out}.tmp`, md.join('\n'));
-  await rename(`${out}.tmp`, out);
+  await writeFileAtomic(out, md.join('\n'));
   return out;
 }
 
