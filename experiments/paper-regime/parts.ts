@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GridStore, listTransferMetrics, runGrid, selectionScoreOf, type GridSpecInput } from '@panda/transfer';
 import { RUN_CONFIG_FILE, RUN_FILES, tuneMany, type TuneJob } from '@panda/tuner';
 import { experimentDataDir } from '../dataDir.js';
-import { MODEL_LR, PANDA_LR_SHARE, ROOT, SEEDS, SMOKE, SOURCES, SOURCE_TUNING, SWEEP_LRS, TOP_SOURCES, targetTuning } from './settings.js';
+import { GATE, MODEL_LR, PANDA_LR_SHARE, PROBE_TUNING, ROOT, SEEDS, SMOKE, SOURCES, SOURCE_TUNING, SWEEP_LRS, TOP_SOURCES, targetTuning } from './settings.js';
 
 export interface PartOptions {
   workers?: number;
@@ -60,7 +60,7 @@ async function probes(dir: string, tuning: { maxTrainExamples: number; maxEvalEx
   const probeFile = join(dir, 'probes.json');
   const probes: Record<string, unknown> = existsSync(probeFile) ? JSON.parse(await readFile(probeFile, 'utf8')) : {};
   const todo = sourceList(o).filter((t) => !probes[t]);
-  const probeConfig = { method: 'linear-probe', lr: 0.01, batchSize: 16, epochs: 40, earlyStoppingPatience: 5, seed: 42, maxTrainExamples: tuning.maxTrainExamples, maxEvalExamples: tuning.maxEvalExamples };
+  const probeConfig = { ...PROBE_TUNING, seed: 42, maxTrainExamples: tuning.maxTrainExamples, maxEvalExamples: tuning.maxEvalExamples };
   const jobs: TuneJob[] = todo.map((task) => ({ label: `linear-probe/${task}`, task, dataDir: experimentDataDir(), evaluateTest: false, config: probeConfig }));
   if (jobs.length) {
     await tuneMany(jobs, {
@@ -89,6 +89,36 @@ async function exportSources(dir: string, gridDir: string, tuning: Record<string
   o.log(`wrote ${join(dir, 'runs.json')} (${cells.length} runs) and ${join(dir, 'prompts')}`);
 }
 
+/**
+ * The gate's repeat: the source prompt and its linear probe at more seeds (settings.GATE) for the
+ * sources that trailed their probe at seed 42. Commits `sources/gate.json` after every run, and a
+ * rerun skips the runs already in it.
+ */
+export async function gatePart(o: PartOptions): Promise<void> {
+  const dir = join(partRoot(o), 'sources');
+  const file = join(dir, 'gate.json');
+  const gate: { runs: Record<string, unknown> } = existsSync(file) ? JSON.parse(await readFile(file, 'utf8')) : { runs: {} };
+  const tuning = sourceTuning(o);
+  const tasks = o.smoke ? SMOKE.sources.slice(0, 1) : GATE.tasks;
+  const all = tasks.flatMap((task) => GATE.seeds.flatMap((seed) => [
+    { key: `prompt/${task}@s${seed}`, job: { label: `prompt/${task}@s${seed}`, task, config: { ...tuning, seed }, outDir: join(dir, 'gate', 'runs', `${task}@s${seed}`), overwrite: true } },
+    { key: `probe/${task}@s${seed}`, job: { label: `probe/${task}@s${seed}`, task, config: { ...PROBE_TUNING, seed, maxTrainExamples: tuning.maxTrainExamples, maxEvalExamples: tuning.maxEvalExamples } } },
+  ]));
+  const todo = all.filter((j) => !gate.runs[j.key]);
+  o.log(`gate: ${todo.length} of ${all.length} runs to do`);
+  await tuneMany(todo.map((j) => ({ ...j.job, dataDir: experimentDataDir(), evaluateTest: false })), {
+    ...(o.workers ? { workers: o.workers } : {}),
+    onEvent: (i, e) => (e.type === 'eval' ? o.log(`  ${todo[i]!.key}: epoch ${e.epoch}, dev ${((e.metrics.devScore ?? Number.NaN) * 100).toFixed(2)}`) : undefined),
+    onOutcome: async (i, out) => {
+      const key = todo[i]!.key;
+      if (!out.ok) return o.log(`${key} failed: ${out.error.message}`);
+      gate.runs[key] = { dev: out.value.metrics.devScore, metric: out.value.metrics.metric, seconds: out.seconds, history: out.value.history, config: out.value.config };
+      await writeJsonAtomic(file, gate);
+      o.log(`${key}: dev ${(out.value.metrics.devScore * 100).toFixed(2)} (${out.seconds.toFixed(0)} s)`);
+    },
+  });
+}
+
 /** The source grid a target part transfers from; on a fresh machine its prompts come back from the committed copies. */
 async function sourceGridDir(o: PartOptions): Promise<string> {
   const dir = join(partRoot(o), 'sources');
@@ -105,24 +135,16 @@ async function sourceGridDir(o: PartOptions): Promise<string> {
  * score), then the target's grid at three seeds (MT, PT, PoT and PANDA from every source at the
  * first seed and from the two best at all three, constant-β PANDA, late fusion). Commits
  * `<target>/sweep.json`, `<target>/runs.json` and `<target>/metrics.json` (every transferability
- * metric for every source → target pair).
+ * metric for every source → target pair). `only: 'export'` writes the two tables from what the grid
+ * has finished so far (`complete: false` until every cell is done) without running anything.
  */
-export async function targetPart(target: string, o: PartOptions): Promise<void> {
+export async function targetPart(target: string, o: PartOptions & { only?: 'export' }): Promise<void> {
   const dir = join(partRoot(o), target);
   await mkdir(dir, { recursive: true });
   const sources = sourceList(o).filter((s) => s !== target);
   const tuningFor = (lr: number) => ({ ...targetTuning(target, lr), ...(o.smoke ? SMOKE.caps : {}) });
   const common = { dataDir: experimentDataDir(), ...(o.workers ? { workers: o.workers } : {}) };
-  const sweep: Record<string, { validation: number | null; dev: number | null }> = {};
-  for (const lr of o.smoke ? SMOKE.lrs : SWEEP_LRS) {
-    const gridDir = join(dir, 'sweep', `lr-${lr}`);
-    await runGrid({ dir: gridDir, spec: { sources: [target], targets: [target], methods: ['prompt-tuning'], tuning: tuningFor(lr), seed: (o.smoke ? SMOKE.seeds : SEEDS)[0]!, ...common }, onProgress: progress(o) });
-    const cell = (exportCells(gridDir) as Array<{ id: string; dev: number | null; metrics: { validationScore?: number } | null }>).find((c) => c.id === `prompt-tuning/${target}`);
-    sweep[lr] = { validation: cell ? selectionScoreOf({ dev: cell.dev, result: { metrics: cell.metrics } }) : null, dev: cell?.dev ?? null };
-  }
-  const lr = Number(Object.entries(sweep).sort(([, a], [, b]) => (b.validation ?? -Infinity) - (a.validation ?? -Infinity))[0]![0]);
-  await writeJsonAtomic(join(dir, 'sweep.json'), { target, lrs: sweep, chosen: lr, by: 'validation score of prompt tuning, first seed' });
-  o.log(`${target}: learning rate ${lr} (sweep ${JSON.stringify(sweep)})`);
+  const lr = await sweepPart(target, dir, tuningFor, common, o);
 
   const gridDir = join(dir, 'grid');
   const spec: GridSpecInput = {
@@ -140,11 +162,36 @@ export async function targetPart(target: string, o: PartOptions): Promise<void> 
     sourceGrid: await sourceGridDir(o),
     ...common,
   };
-  const t0 = performance.now();
-  const r = await runGrid({ dir: gridDir, spec, onProgress: progress(o) });
-  o.log(`${target}: ${r.cells} cells, ${r.ran} run now, ${r.failed} failed, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
-  await writeJsonAtomic(join(dir, 'runs.json'), { part: target, lr, spec: { ...spec, dataDir: undefined, workers: undefined }, cells: exportCells(gridDir) });
+  if (o.only !== 'export') {
+    const t0 = performance.now();
+    const r = await runGrid({ dir: gridDir, spec, onProgress: progress(o) });
+    o.log(`${target}: ${r.cells} cells, ${r.ran} run now, ${r.failed} failed, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
+  }
+  const cells = exportCells(gridDir) as Array<{ status: string }>;
+  await writeJsonAtomic(join(dir, 'runs.json'), { part: target, lr, complete: cells.every((c) => c.status === 'done'), spec: { ...spec, dataDir: undefined, workers: undefined }, cells });
   await writeJsonAtomic(join(dir, 'metrics.json'), { target, pairs: pairMetrics(gridDir, sources, target) });
+}
+
+/** A target's learning-rate sweep on prompt tuning (first seed), chosen by the validation score; a committed `sweep.json` with every rate is taken as it is (a fresh machine does not rerun it). */
+async function sweepPart(target: string, dir: string, tuningFor: (lr: number) => Record<string, unknown>, common: { dataDir: string; workers?: number }, o: PartOptions): Promise<number> {
+  const file = join(dir, 'sweep.json');
+  const lrs = o.smoke ? SMOKE.lrs : SWEEP_LRS;
+  const committed = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as { lrs: Record<string, { validation: number | null }>; chosen: number }) : undefined;
+  if (committed && lrs.every((lr) => typeof committed.lrs[lr]?.validation === 'number')) {
+    o.log(`${target}: learning rate ${committed.chosen} (the committed sweep)`);
+    return committed.chosen;
+  }
+  const sweep: Record<string, { validation: number | null; dev: number | null }> = {};
+  for (const lr of lrs) {
+    const gridDir = join(dir, 'sweep', `lr-${lr}`);
+    await runGrid({ dir: gridDir, spec: { sources: [target], targets: [target], methods: ['prompt-tuning'], tuning: tuningFor(lr), seed: (o.smoke ? SMOKE.seeds : SEEDS)[0]!, ...common }, onProgress: progress(o) });
+    const cell = (exportCells(gridDir) as Array<{ id: string; dev: number | null; metrics: { validationScore?: number } | null }>).find((c) => c.id === `prompt-tuning/${target}`);
+    sweep[lr] = { validation: cell ? selectionScoreOf({ dev: cell.dev, result: { metrics: cell.metrics } }) : null, dev: cell?.dev ?? null };
+  }
+  const lr = Number(Object.entries(sweep).sort(([, a], [, b]) => (b.validation ?? -Infinity) - (a.validation ?? -Infinity))[0]![0]);
+  await writeJsonAtomic(file, { target, lrs: sweep, chosen: lr, by: 'validation score of prompt tuning, first seed' });
+  o.log(`${target}: learning rate ${lr} (sweep ${JSON.stringify(sweep)})`);
+  return lr;
 }
 
 /** Every registered transferability metric for every source → target pair (the report's ρ needs only these values). */

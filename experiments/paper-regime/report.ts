@@ -112,6 +112,24 @@ function sourcesSection(sources: Part | undefined, probes: Record<string, { dev:
   return md;
 }
 
+/** The gate's repeat (sources/gate.json): prompt and probe at more seeds, beside part 1's seed 42, for the sources that trailed their probe. */
+function gateSection(root: string, sources: Part | undefined, probes: Record<string, { dev: number }> | undefined): string[] {
+  const gate = read<{ runs: Record<string, { dev: number }> }>(join(root, 'sources', 'gate.json'));
+  if (!gate || !sources) return [];
+  const tasks = [...new Set(Object.keys(gate.runs).map((k) => /\/(\w+)@/.exec(k)![1]!))];
+  const md = ['### The gate at three seeds', '', 'The sources that trailed their probe at seed 42, rerun at seeds 43 and 44 (same rows: all of each task\'s training set; a seed changes the initialisation and the batch order). Dev ×100, best epoch on dev for both.', '', '| source | prompt: 42 / 43 / 44 | probe: 42 / 43 / 44 | prompt, mean ± std | probe, mean ± std | mean of prompt − probe per seed [min, max] | seeds prompt > probe |', '|---|---|---|---:|---:|---:|---:|'];
+  for (const t of tasks) {
+    const seeds = [42, ...new Set(Object.keys(gate.runs).filter((k) => k.includes(`/${t}@`)).map((k) => Number(/@s(\d+)$/.exec(k)![1])))].sort();
+    const prompt = seeds.map((s) => (s === 42 ? sources.cells.find((c) => c.id === `prompt-tuning/${t}`)?.dev ?? null : gate.runs[`prompt/${t}@s${s}`]?.dev ?? null));
+    const probe = seeds.map((s) => (s === 42 ? probes?.[t]?.dev ?? null : gate.runs[`probe/${t}@s${s}`]?.dev ?? null));
+    const both = seeds.flatMap((_, i) => (prompt[i] !== null && probe[i] !== null ? [prompt[i]! - probe[i]!] : []));
+    const full = (xs: Array<number | null>) => xs.filter((x): x is number => x !== null);
+    md.push(`| ${t} | ${prompt.map((x) => pct(x, 2)).join(' / ')} | ${probe.map((x) => pct(x, 2)).join(' / ')} | ${pm(full(prompt))} | ${pm(full(probe))} | ${both.length ? `${(100 * summary(both).mean).toFixed(2)} [${(100 * Math.min(...both)).toFixed(2)}, ${(100 * Math.max(...both)).toFixed(2)}]` : '–'} | ${both.filter((d) => d > 0).length} of ${both.length} |`);
+  }
+  md.push('');
+  return md;
+}
+
 function targetTable(runs: TargetRuns[], p: Protocol): string[] {
   const md = [`### Protocol: ${p} (${PROTOCOLS[p]})`, '', `| method | ${runs.map((r) => r.target).join(' | ')} |`, `|---|${runs.map(() => '---:').join('|')}|`];
   const meanOver = (m: Map<string, number>) => (m.size ? summary([...m.values()]).mean : Number.NaN);
@@ -296,6 +314,7 @@ export async function writeReport(options: { smoke?: boolean; out?: string }): P
     '',
     ...computeSection(parts),
     ...sourcesSection(parts.sources, parts.probes, sources),
+    ...gateSection(root, parts.sources, parts.probes),
     ...(parts.targets.length ? ['## Per target (dev %, mean ± std over seeds where seeds ran; STS-B mean(Pearson, Spearman) ×100)', '', ...targetTable(parts.targets, 'paper'), ...targetTable(parts.targets, 'unbiased'), ...paperRows(parts.targets)] : []),
     ...(parts.targets.length ? [...differencesSection(parts.targets), ...negativeTransferSection(parts.targets), ...metricSection(root, parts.targets), ...firstEpochSection(parts.targets, sources)] : []),
   ];

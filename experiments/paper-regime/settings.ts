@@ -25,6 +25,16 @@ export const SOURCE_TUNING = {
   maxEvalExamples: 2_000,
 } as const;
 
+/**
+ * The gate's repeat (CoLA and RTE trailed their linear probe at seed 42): prompt and probe again at
+ * two more seeds on the same rows (both tasks use all their training rows, so a seed changes only the
+ * initialisation and the batch order).
+ */
+export const GATE = { tasks: ['cola', 'rte'], seeds: [43, 44] } as const;
+
+/** The linear probe beside every source prompt: the same rows and caps, selected on dev the same way. */
+export const PROBE_TUNING = { method: 'linear-probe', lr: 0.01, batchSize: 16, epochs: 40, earlyStoppingPatience: 5 } as const;
+
 /** The targets, in the order their parts run (small first). */
 export const TARGETS = ['cb', 'copa', 'wsc', 'rte', 'mrpc', 'stsb', 'wic', 'cola'];
 
