@@ -136,7 +136,7 @@ async function sourceGridDir(o: PartOptions): Promise<string> {
  * first seed and from the two best at all three, constant-β PANDA, late fusion). Commits
  * `<target>/sweep.json`, `<target>/runs.json` and `<target>/metrics.json` (every transferability
  * metric for every source → target pair). `only: 'export'` writes the two tables from what the grid
- * has finished so far (`complete: false` until every cell is done) without running anything.
+ * has finished so far (marked `complete: false`) without running anything.
  */
 export async function targetPart(target: string, o: PartOptions & { only?: 'export' }): Promise<void> {
   const dir = join(partRoot(o), target);
@@ -167,8 +167,8 @@ export async function targetPart(target: string, o: PartOptions & { only?: 'expo
     const r = await runGrid({ dir: gridDir, spec, onProgress: progress(o) });
     o.log(`${target}: ${r.cells} cells, ${r.ran} run now, ${r.failed} failed, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
   }
-  const cells = exportCells(gridDir) as Array<{ status: string }>;
-  await writeJsonAtomic(join(dir, 'runs.json'), { part: target, lr, complete: cells.every((c) => c.status === 'done'), spec: { ...spec, dataDir: undefined, workers: undefined }, cells });
+  // The store holds only finished cells (done or failed), so a partial export cannot tell how many are left: `complete` says whether the grid ran to its end.
+  await writeJsonAtomic(join(dir, 'runs.json'), { part: target, lr, complete: o.only !== 'export', spec: { ...spec, dataDir: undefined, workers: undefined }, cells: exportCells(gridDir) });
   await writeJsonAtomic(join(dir, 'metrics.json'), { target, pairs: pairMetrics(gridDir, sources, target) });
 }
 

@@ -13,7 +13,7 @@ import { writeFileAtomic } from '@panda/runtime';
 
 interface Point { epoch: number; devScore: number; validationScore?: number }
 interface Row { id: string; kind: string; source: string | null; target: string; status: string; dev: number | null; seconds: number | null; runs?: number; metrics: { metric?: string; devScore?: number; validationScore?: number } | null; history: Point[]; sizes?: { train?: number; validation?: number; dev?: number } | null; seed?: number | null; steps?: number | null }
-interface Part { cells: Row[]; lr?: number }
+interface Part { cells: Row[]; lr?: number; complete?: boolean }
 
 /** The two protocols: the paper's (best epoch on dev, reported on dev) and the unbiased one (best epoch on validation, reported on dev). */
 export const PROTOCOLS = { paper: 'best epoch on dev, dev score', unbiased: 'best epoch on the validation split, dev score' } as const;
@@ -48,7 +48,11 @@ const pm = (xs: number[]) => {
 const seedOf = (id: string) => Number(/@s(\d+)$/.exec(id)?.[1] ?? Number.NaN);
 
 class TargetRuns {
-  constructor(readonly target: string, readonly cells: Row[]) {}
+  constructor(readonly target: string, readonly cells: Row[], readonly partial = false) {}
+  /** The column heading: the target, marked while its grid is still running. */
+  get heading(): string {
+    return this.partial ? `${this.target} (partial)` : this.target;
+  }
   done(kind: string, source?: string): Row[] {
     return this.cells.filter((c) => c.status === 'done' && c.kind === kind && (source === undefined || c.source === source));
   }
@@ -80,16 +84,16 @@ class TargetRuns {
   }
 }
 
-function loadParts(root: string): { sources?: Part; probes?: Record<string, { dev: number; metric?: string; history?: Point[] }>; targets: TargetRuns[]; sweeps: Record<string, unknown> } {
+function loadParts(root: string): { sources?: Part; probes?: Record<string, { dev: number; metric?: string; history?: Point[]; seconds?: number }>; gate?: { runs: Record<string, { dev: number; seconds?: number }> }; targets: TargetRuns[]; sweeps: Record<string, unknown> } {
   const targets: TargetRuns[] = [];
   const sweeps: Record<string, unknown> = {};
   for (const t of TARGETS) {
     const part = read<Part>(join(root, t, 'runs.json'));
-    if (part) targets.push(new TargetRuns(t, part.cells));
+    if (part) targets.push(new TargetRuns(t, part.cells, part.complete === false));
     const sweep = read(join(root, t, 'sweep.json'));
     if (sweep) sweeps[t] = sweep;
   }
-  return { sources: read<Part>(join(root, 'sources', 'runs.json')), probes: read(join(root, 'sources', 'probes.json')), targets, sweeps };
+  return { sources: read<Part>(join(root, 'sources', 'runs.json')), probes: read(join(root, 'sources', 'probes.json')), gate: read(join(root, 'sources', 'gate.json')), targets, sweeps };
 }
 
 function sourcesSection(sources: Part | undefined, probes: Record<string, { dev: number; metric?: string; history?: Point[] }> | undefined, names: readonly string[]): string[] {
@@ -113,8 +117,7 @@ function sourcesSection(sources: Part | undefined, probes: Record<string, { dev:
 }
 
 /** The gate's repeat (sources/gate.json): prompt and probe at more seeds, beside part 1's seed 42, for the sources that trailed their probe. */
-function gateSection(root: string, sources: Part | undefined, probes: Record<string, { dev: number }> | undefined): string[] {
-  const gate = read<{ runs: Record<string, { dev: number }> }>(join(root, 'sources', 'gate.json'));
+function gateSection(gate: { runs: Record<string, { dev: number }> } | undefined, sources: Part | undefined, probes: Record<string, { dev: number }> | undefined): string[] {
   if (!gate || !sources) return [];
   const tasks = [...new Set(Object.keys(gate.runs).map((k) => /\/(\w+)@/.exec(k)![1]!))];
   const md = ['### The gate at three seeds', '', 'The sources that trailed their probe at seed 42, rerun at seeds 43 and 44 (same rows: all of each task\'s training set; a seed changes the initialisation and the batch order). Dev ×100, best epoch on dev for both.', '', '| source | prompt: 42 / 43 / 44 | probe: 42 / 43 / 44 | prompt, mean ± std | probe, mean ± std | mean of prompt − probe per seed [min, max] | seeds prompt > probe |', '|---|---|---|---:|---:|---:|---:|'];
@@ -131,7 +134,7 @@ function gateSection(root: string, sources: Part | undefined, probes: Record<str
 }
 
 function targetTable(runs: TargetRuns[], p: Protocol): string[] {
-  const md = [`### Protocol: ${p} (${PROTOCOLS[p]})`, '', `| method | ${runs.map((r) => r.target).join(' | ')} |`, `|---|${runs.map(() => '---:').join('|')}|`];
+  const md = [`### Protocol: ${p} (${PROTOCOLS[p]})`, '', `| method | ${runs.map((r) => r.heading).join(' | ')} |`, `|---|${runs.map(() => '---:').join('|')}|`];
   const meanOver = (m: Map<string, number>) => (m.size ? summary([...m.values()]).mean : Number.NaN);
   const row = (name: string, f: (r: TargetRuns) => string) => md.push(`| ${name} | ${runs.map(f).join(' | ')} |`);
   row('model tuning (every seed)', (r) => pm(r.seeds('model-tuning', p)));
@@ -217,7 +220,7 @@ function fusionPairs(runs: TargetRuns[], p: Protocol): Array<{ target: string; d
 }
 
 function negativeTransferSection(runs: TargetRuns[]): string[] {
-  const md = ['## Negative transfer (runs below the mean of prompt tuning\'s seeds on their target; seed 1, every source)', '', `| method | protocol | ${runs.map((r) => r.target).join(' | ')} | all |`, `|---|---|${runs.map(() => '---:').join('|')}|---:|`];
+  const md = ['## Negative transfer (runs below the mean of prompt tuning\'s seeds on their target; seed 1, every source)', '', `| method | protocol | ${runs.map((r) => r.heading).join(' | ')} | all |`, `|---|---|${runs.map(() => '---:').join('|')}|---:|`];
   for (const kind of ['pot', 'panda', 'panda-constant', 'panda-fusion']) {
     for (const p of ['paper', 'unbiased'] as const) {
       let below = 0;
@@ -243,7 +246,7 @@ function metricSection(root: string, runs: TargetRuns[]): string[] {
   const metricsOf = (t: string) => read<{ pairs: Array<Record<string, number | string>> }>(join(root, t, 'metrics.json'))?.pairs ?? [];
   const names = [...new Set(runs.flatMap((r) => metricsOf(r.target).flatMap((p) => Object.keys(p).filter((k) => k !== 'source' && k !== 'target'))))];
   if (!names.length) return [];
-  const md = ['## Transferability metrics: Spearman ρ with the PoT gain over prompt tuning (seed 1)', '', 'First epoch: PoT\'s first-epoch dev score − prompt tuning\'s (the paper\'s appendix protocol). Final: best-epoch score − prompt tuning\'s, under each protocol. Pooled: every (source, target) pair; interval: 95 % bootstrap over pairs.', '', `| metric | gain | ${runs.map((r) => r.target).join(' | ')} | pooled [95 % interval] |`, `|---|---|${runs.map(() => '---:').join('|')}|---|`];
+  const md = ['## Transferability metrics: Spearman ρ with the PoT gain over prompt tuning (seed 1)', '', 'First epoch: PoT\'s first-epoch dev score − prompt tuning\'s (the paper\'s appendix protocol). Final: best-epoch score − prompt tuning\'s, under each protocol. Pooled: every (source, target) pair; interval: 95 % bootstrap over pairs.', '', `| metric | gain | ${runs.map((r) => r.heading).join(' | ')} | pooled [95 % interval] |`, `|---|---|${runs.map(() => '---:').join('|')}|---|`];
   const gains: Array<[string, (c: Row) => number | null]> = [
     ['first epoch', (c) => c.history.find((h) => h.epoch === 1)?.devScore ?? null],
     ['final (paper)', (c) => scoreOf(c, 'paper')],
@@ -280,7 +283,7 @@ function metricSection(root: string, runs: TargetRuns[]): string[] {
 
 function firstEpochSection(runs: TargetRuns[], sources: readonly string[]): string[] {
   if (!runs.length) return [];
-  const md = ['## First-epoch dev score of PoT from each source (seed 1; like the paper\'s appendix Table 10)', '', `| source \\ target | ${runs.map((r) => r.target).join(' | ')} |`, `|---|${runs.map(() => '---:').join('|')}|`];
+  const md = ['## First-epoch dev score of PoT from each source (seed 1; like the paper\'s appendix Table 10)', '', `| source \\ target | ${runs.map((r) => r.heading).join(' | ')} |`, `|---|${runs.map(() => '---:').join('|')}|`];
   const first = (c: Row | undefined) => pct(c?.history.find((h) => h.epoch === 1)?.devScore);
   const at = (r: TargetRuns, kind: string, s?: string) => r.done(kind, s).find((c) => seedOf(c.id) === r.firstSeed());
   md.push(`| prompt tuning | ${runs.map((r) => first(at(r, 'prompt-tuning'))).join(' | ')} |`);
@@ -291,14 +294,16 @@ function firstEpochSection(runs: TargetRuns[], sources: readonly string[]): stri
 
 function computeSection(parts: ReturnType<typeof loadParts>): string[] {
   const all = [...(parts.sources?.cells ?? []), ...parts.targets.flatMap((r) => r.cells)];
-  const seconds = all.reduce((a, c) => a + (c.seconds ?? 0), 0);
-  const failed = all.filter((c) => c.status !== 'done');
-  return ['## Compute', '', `${all.length} runs recorded (${failed.length} failed${failed.length ? `: ${failed.map((c) => c.id).join(', ')}` : ''}), ${(seconds / 3600).toFixed(1)} CPU hours of run time (each run on one core). Targets done: ${parts.targets.map((r) => r.target).join(', ') || 'none yet'}. Learning-rate sweeps: ${Object.keys(parts.sweeps).length ? Object.entries(parts.sweeps).map(([t, s]) => `${t} ${JSON.stringify((s as { lrs: unknown }).lrs)} → ${(s as { chosen: number }).chosen}`).join('; ') : 'none yet'}.`, ''];
+  // Beside the grids' runs: the linear probes and the gate's repeat (sources/probes.json, sources/gate.json).
+  const extra = [...Object.values(parts.probes ?? {}), ...Object.values(parts.gate?.runs ?? {})] as Array<{ seconds?: number }>;
+  const seconds = all.reduce((a, c) => a + (c.seconds ?? 0), 0) + extra.reduce((a, r) => a + (r.seconds ?? 0), 0);
+  const failed = all.filter((c) => c.status === 'failed');
+  return ['## Compute', '', `${all.length + extra.length} runs recorded (${all.length} grid runs, ${extra.length} linear-probe and gate runs; ${failed.length} failed${failed.length ? `: ${failed.map((c) => c.id).join(', ')}` : ''}), ${(seconds / 3600).toFixed(1)} CPU hours of run time (each run on one core). Targets: ${parts.targets.map((r) => r.heading).join(', ') || 'none yet'}. Learning-rate sweeps: ${Object.keys(parts.sweeps).length ? Object.entries(parts.sweeps).map(([t, s]) => `${t} ${JSON.stringify((s as { lrs: unknown }).lrs)} → ${(s as { chosen: number }).chosen}`).join('; ') : 'none yet'}.`, ''];
 }
 
 function paperRows(runs: TargetRuns[]): string[] {
   if (!runs.length) return [];
-  return ['The paper\'s BERT-tiny rows (Appendix Table 5; dev %, best epoch, one seed; PoT and PANDA means over 21 sources):', '', `| method (paper, BERT-tiny) | ${runs.map((r) => r.target).join(' | ')} |`, `|---|${runs.map(() => '---:').join('|')}|`, ...Object.entries(PAPER_TINY).map(([name, row]) => `| ${name} | ${runs.map((r) => row[r.target]?.toFixed(1) ?? '–').join(' | ')} |`), ''];
+  return ['The paper\'s BERT-tiny rows (Appendix Table 5; dev %, best epoch, one seed; PoT and PANDA means over 21 sources):', '', `| method (paper, BERT-tiny) | ${runs.map((r) => r.heading).join(' | ')} |`, `|---|${runs.map(() => '---:').join('|')}|`, ...Object.entries(PAPER_TINY).map(([name, row]) => `| ${name} | ${runs.map((r) => row[r.target]?.toFixed(1) ?? '–').join(' | ')} |`), ''];
 }
 
 /** Writes the report (markdown) and returns its path. */
@@ -314,7 +319,7 @@ export async function writeReport(options: { smoke?: boolean; out?: string }): P
     '',
     ...computeSection(parts),
     ...sourcesSection(parts.sources, parts.probes, sources),
-    ...gateSection(root, parts.sources, parts.probes),
+    ...gateSection(parts.gate, parts.sources, parts.probes),
     ...(parts.targets.length ? ['## Per target (dev %, mean ± std over seeds where seeds ran; STS-B mean(Pearson, Spearman) ×100)', '', ...targetTable(parts.targets, 'paper'), ...targetTable(parts.targets, 'unbiased'), ...paperRows(parts.targets)] : []),
     ...(parts.targets.length ? [...differencesSection(parts.targets), ...negativeTransferSection(parts.targets), ...metricSection(root, parts.targets), ...firstEpochSection(parts.targets, sources)] : []),
   ];
