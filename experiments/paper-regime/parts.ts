@@ -170,6 +170,30 @@ export async function targetPart(target: string, o: PartOptions & { only?: 'expo
   // The store holds only finished cells (done or failed), so a partial export cannot tell how many are left: `complete` says whether the grid ran to its end.
   await writeJsonAtomic(join(dir, 'runs.json'), { part: target, lr, complete: o.only !== 'export', spec: { ...spec, dataDir: undefined, workers: undefined }, cells: exportCells(gridDir) });
   await writeJsonAtomic(join(dir, 'metrics.json'), { target, pairs: pairMetrics(gridDir, sources, target) });
+  if (o.only !== 'export') await targetProbes(target, dir, tuningFor(lr), o);
+}
+
+/**
+ * The cheap baseline beside a target's table: the linear probe on the frozen encoder at every seed,
+ * on the same rows and validation split as the grid's runs (the same caps and seeds), epochs and
+ * patience as settings.PROBE_TUNING. Commits `<target>/probes.json` after every run; a rerun skips what it has.
+ */
+async function targetProbes(target: string, dir: string, tuning: Record<string, unknown>, o: PartOptions): Promise<void> {
+  const file = join(dir, 'probes.json');
+  const done: Record<string, unknown> = existsSync(file) ? JSON.parse(await readFile(file, 'utf8')) : {};
+  const seeds = (o.smoke ? SMOKE.seeds : SEEDS).filter((seed) => !done[`linear-probe/${target}@s${seed}`]);
+  const { validationSplit, maxTrainExamples, maxEvalExamples, maxSeqLength } = tuning;
+  const config = { ...PROBE_TUNING, validationSplit, maxTrainExamples, maxEvalExamples, ...(maxSeqLength ? { maxSeqLength } : {}), ...(o.smoke ? { epochs: SMOKE.caps.epochs } : {}) };
+  await tuneMany(seeds.map((seed) => ({ label: `linear-probe/${target}@s${seed}`, task: target, dataDir: experimentDataDir(), evaluateTest: false, config: { ...config, seed } as TuneJob['config'] })), {
+    ...(o.workers ? { workers: o.workers } : {}),
+    onOutcome: async (i, out) => {
+      const id = `linear-probe/${target}@s${seeds[i]}`;
+      if (!out.ok) return o.log(`${id} failed: ${out.error.message}`);
+      done[id] = { dev: out.value.metrics.devScore, validationScore: out.value.metrics.validationScore ?? null, metric: out.value.metrics.metric, seconds: out.seconds, history: out.value.history, sizes: out.value.sizes, config: out.value.config };
+      await writeJsonAtomic(file, done);
+      o.log(`${id}: dev ${(out.value.metrics.devScore * 100).toFixed(2)} (${out.seconds.toFixed(0)} s)`);
+    },
+  });
 }
 
 /** A target's learning-rate sweep on prompt tuning (first seed), chosen by the validation score; a committed `sweep.json` with every rate is taken as it is (a fresh machine does not rerun it). */

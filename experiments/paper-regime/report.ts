@@ -89,7 +89,11 @@ function loadParts(root: string): { sources?: Part; probes?: Record<string, { de
   const sweeps: Record<string, unknown> = {};
   for (const t of TARGETS) {
     const part = read<Part>(join(root, t, 'runs.json'));
-    if (part) targets.push(new TargetRuns(t, part.cells, part.complete === false));
+    // The target's linear probes (<t>/probes.json) join its runs as kind `linear-probe`: the cheap baseline beside the table.
+    const probes = Object.entries(read<Record<string, { dev: number; validationScore: number | null; metric: string; seconds: number; history: Point[] }>>(join(root, t, 'probes.json')) ?? {}).map(
+      ([id, x]): Row => ({ id, kind: 'linear-probe', source: null, target: t, status: 'done', dev: x.dev, seconds: x.seconds, metrics: { metric: x.metric, ...(x.validationScore !== null ? { validationScore: x.validationScore } : {}) }, history: x.history }),
+    );
+    if (part) targets.push(new TargetRuns(t, [...part.cells, ...probes], part.complete === false));
     const sweep = read(join(root, t, 'sweep.json'));
     if (sweep) sweeps[t] = sweep;
   }
@@ -137,6 +141,7 @@ function targetTable(runs: TargetRuns[], p: Protocol): string[] {
   const md = [`### Protocol: ${p} (${PROTOCOLS[p]})`, '', `| method | ${runs.map((r) => r.heading).join(' | ')} |`, `|---|${runs.map(() => '---:').join('|')}|`];
   const meanOver = (m: Map<string, number>) => (m.size ? summary([...m.values()]).mean : Number.NaN);
   const row = (name: string, f: (r: TargetRuns) => string) => md.push(`| ${name} | ${runs.map(f).join(' | ')} |`);
+  row('linear probe on the frozen encoder (every seed)', (r) => pm(r.seeds('linear-probe', p)));
   row('model tuning (every seed)', (r) => pm(r.seeds('model-tuning', p)));
   row('prompt tuning (every seed)', (r) => pm(r.seeds('prompt-tuning', p)));
   row('PoT, mean over sources (seed 1)', (r) => pct(meanOver(r.bySource('pot', p))));
@@ -298,7 +303,7 @@ function computeSection(parts: ReturnType<typeof loadParts>): string[] {
   const extra = [...Object.values(parts.probes ?? {}), ...Object.values(parts.gate?.runs ?? {})] as Array<{ seconds?: number }>;
   const seconds = all.reduce((a, c) => a + (c.seconds ?? 0), 0) + extra.reduce((a, r) => a + (r.seconds ?? 0), 0);
   const failed = all.filter((c) => c.status === 'failed');
-  return ['## Compute', '', `${all.length + extra.length} runs recorded (${all.length} grid runs, ${extra.length} linear-probe and gate runs; ${failed.length} failed${failed.length ? `: ${failed.map((c) => c.id).join(', ')}` : ''}), ${(seconds / 3600).toFixed(1)} CPU hours of run time (each run on one core). Targets: ${parts.targets.map((r) => r.heading).join(', ') || 'none yet'}. Learning-rate sweeps: ${Object.keys(parts.sweeps).length ? Object.entries(parts.sweeps).map(([t, s]) => `${t} ${JSON.stringify((s as { lrs: unknown }).lrs)} → ${(s as { chosen: number }).chosen}`).join('; ') : 'none yet'}.`, ''];
+  return ['## Compute', '', `${all.length + extra.length} runs recorded (${all.length} in the grids and the targets' probes, ${extra.length} sources' probes and gate runs; ${failed.length} failed${failed.length ? `: ${failed.map((c) => c.id).join(', ')}` : ''}), ${(seconds / 3600).toFixed(1)} CPU hours of run time (each run on one core). Targets: ${parts.targets.map((r) => r.heading).join(', ') || 'none yet'}. Learning-rate sweeps: ${Object.keys(parts.sweeps).length ? Object.entries(parts.sweeps).map(([t, s]) => `${t} ${JSON.stringify((s as { lrs: unknown }).lrs)} → ${(s as { chosen: number }).chosen}`).join('; ') : 'none yet'}.`, ''];
 }
 
 function paperRows(runs: TargetRuns[]): string[] {
