@@ -4,7 +4,7 @@ export default defineConfig({
   resolve: { conditions: ['@panda/source'] },
   ssr: { resolve: { conditions: ['@panda/source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'experiments/**/*.test.ts'],
     // Tests that need ../shared/data live in *.data.test.ts and run from .ci/run only.
     exclude: ['**/node_modules/**', '**/*.data.test.ts'],
     testTimeout: 120_000,

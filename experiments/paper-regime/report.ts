@@ -312,8 +312,8 @@ function paperRows(runs: TargetRuns[]): string[] {
 }
 
 /** Writes the report (markdown) and returns its path. */
-export async function writeReport(options: { smoke?: boolean; out?: string }): Promise<string> {
-  const root = options.smoke ? join(ROOT, 'smoke') : ROOT;
+export async function writeReport(options: { smoke?: boolean; out?: string; /** Read the tables from here instead (tests). */ root?: string }): Promise<string> {
+  const root = options.root ?? (options.smoke ? join(ROOT, 'smoke') : ROOT);
   const parts = loadParts(root);
   const sources = options.smoke ? SMOKE.sources : SOURCES;
   const md = [
