@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeReport } from './report.js';
+import { DOC_BLOCK, withTables, writeReport } from './report.js';
 
 /**
  * The report's statistics on a hand-made target whose numbers are worked out below. Each run has
@@ -52,5 +52,19 @@ describe('paper-regime report', () => {
     expect(md).toContain('| prompt tuning (every seed) | 66.7 ± 3.1 |');
     // Compute: 8 grid runs + 1 probe, one failure named, 8 × 60 s + 5 s.
     expect(md).toContain('9 runs recorded (9 in the grids and the targets\' probes, 0 sources\' probes and gate runs; 1 failed: panda/mr/cb@s1), 0.1 CPU hours');
+  });
+
+  it('rewrites only the marked block of the results page, one heading level deeper', async () => {
+    const root = fixture();
+    const doc = join(root, 'panda.md');
+    writeFileSync(doc, `# Page\n\nhand-written\n\n${DOC_BLOCK.begin}\nstale\n${DOC_BLOCK.end}\n\n## After\n`);
+    await writeReport({ root, doc });
+    const text = readFileSync(doc, 'utf8');
+    expect(text.startsWith('# Page\n\nhand-written\n\n')).toBe(true);
+    expect(text).not.toContain('stale');
+    expect(text).toContain('### Compute');
+    expect(text).toContain('### Paired differences');
+    expect(text.endsWith(`${DOC_BLOCK.end}\n\n## After\n`)).toBe(true);
+    expect(withTables('no markers here', ['## x'])).toBeUndefined();
   });
 });
