@@ -1,10 +1,10 @@
 import { cp, mkdir, readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '@panda/runtime';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GridStore, listTransferMetrics, runGrid, selectionScoreOf, type GridSpecInput } from '@panda/transfer';
 import { RUN_CONFIG_FILE, RUN_FILES, tuneMany, type TuneJob } from '@panda/tuner';
 import { experimentDataDir } from '../dataDir.js';
+import { exportCells, exportFixed, exportSaved, restoreGrid, writeJsonAtomic } from './committed.js';
 import { GATE, MODEL_LR, PANDA_LR_SHARE, PROBE_TUNING, ROOT, SEEDS, SMOKE, SOURCES, SOURCE_TUNING, SWEEP_LRS, TOP_SOURCES, targetTuning } from './settings.js';
 
 export interface PartOptions {
@@ -14,26 +14,10 @@ export interface PartOptions {
   log: (message: string) => void;
 }
 
-/** A committed table, written atomically (the runtime's crash-safe write). */
-const writeJsonAtomic = (file: string, value: unknown): Promise<void> => writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n');
-
 const partRoot = (o: PartOptions) => (o.smoke ? join(ROOT, 'smoke') : ROOT);
 const sourceList = (o: PartOptions) => (o.smoke ? SMOKE.sources : SOURCES);
 const sourceTuning = (o: PartOptions) => (o.smoke ? { ...SOURCE_TUNING, ...SMOKE.caps } : { ...SOURCE_TUNING });
 const progress = (o: PartOptions) => (e: { type: string; message?: string }) => (e.type === 'log' && e.message ? o.log(e.message) : undefined);
-
-/** A grid's runs as the committed table: ids, scores, curves and settings, never the weights. */
-function exportCells(gridDir: string): unknown[] {
-  const store = new GridStore(gridDir);
-  try {
-    return store.cells().map(({ result, ...c }) => {
-      const r = result as { metrics?: Record<string, unknown>; history?: unknown[]; steps?: number; trainSeconds?: number; sizes?: unknown; config?: { lr?: number; seed?: number; modelLr?: number }; teachers?: unknown } | null;
-      return { ...c, metrics: r?.metrics ?? null, history: r?.history ?? [], steps: r?.steps ?? null, trainSeconds: r?.trainSeconds ?? null, sizes: r?.sizes ?? null, lr: r?.config?.lr ?? null, seed: r?.config?.seed ?? null, ...(r?.teachers ? { teachers: r.teachers } : {}) };
-    });
-  } finally {
-    store.close();
-  }
-}
 
 /**
  * Part 1: the source prompts (one seed) and beside each the linear probe on the same rows, selected
@@ -162,15 +146,54 @@ export async function targetPart(target: string, o: PartOptions & { only?: 'expo
     sourceGrid: await sourceGridDir(o),
     ...common,
   };
+  const committedSpec = { ...spec, dataDir: undefined, workers: undefined };
+  const restored = await restoreGrid(dir, gridDir, JSON.parse(JSON.stringify(committedSpec)));
+  if (restored.complete) o.log(`${target}: the committed grid is complete (${restored.cells} finished runs in ${join(dir, 'runs.json')}): nothing to run; move runs.json aside to run it again`);
+  else if (restored.cells) o.log(`${target}: ${restored.cells} finished runs restored from ${join(dir, 'runs.json')}`);
+  const save = (complete: boolean) => exportTarget({ target, dir, gridDir, sources, lr, spec: committedSpec, complete }, o);
+  // A complete committed grid is the result itself (its saved prompts are gone, so its pair metrics could not be recomputed): leave its files as they are.
+  if (restored.complete) {
+    if (o.only !== 'export') await targetProbes(target, dir, tuningFor(lr), o);
+    return;
+  }
   if (o.only !== 'export') {
     const t0 = performance.now();
-    const r = await runGrid({ dir: gridDir, spec, onProgress: progress(o) });
+    const r = await runGrid({ dir: gridDir, spec, onProgress: everyFewMinutes(progress(o), () => save(false), o) });
     o.log(`${target}: ${r.cells} cells, ${r.ran} run now, ${r.failed} failed, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
   }
   // The store holds only finished cells (done or failed), so a partial export cannot tell how many are left: `complete` says whether the grid ran to its end.
-  await writeJsonAtomic(join(dir, 'runs.json'), { part: target, lr, complete: o.only !== 'export', spec: { ...spec, dataDir: undefined, workers: undefined }, cells: exportCells(gridDir) });
-  await writeJsonAtomic(join(dir, 'metrics.json'), { target, pairs: pairMetrics(gridDir, sources, target) });
+  await save(o.only !== 'export');
   if (o.only !== 'export') await targetProbes(target, dir, tuningFor(lr), o);
+}
+
+/** Seconds between two exports of a running target grid (so an interrupted session loses at most this much). */
+const EXPORT_EVERY_SECONDS = 300;
+
+/**
+ * A progress listener that also runs `save` after a finished run, at most every EXPORT_EVERY_SECONDS
+ * (one save at a time; a failed save is logged and the grid goes on).
+ */
+function everyFewMinutes(listener: (e: { type: string; phase?: string; message?: string }) => void, save: () => Promise<void>, o: PartOptions) {
+  let last = performance.now();
+  let busy = false;
+  return (e: { type: string; phase?: string; message?: string }) => {
+    listener(e);
+    if (e.type !== 'step' || e.phase !== 'grid' || busy || performance.now() - last < EXPORT_EVERY_SECONDS * 1000) return;
+    busy = true;
+    last = performance.now();
+    save()
+      .catch((err: unknown) => o.log(`export failed (the grid goes on): ${String(err)}`))
+      .finally(() => (busy = false));
+  };
+}
+
+/** Commits a target grid's tables: the runs, the choices it fixed, the saved prompts its remaining runs need, and every pair's metrics. */
+async function exportTarget(p: { target: string; dir: string; gridDir: string; sources: readonly string[]; lr: number; spec: unknown; complete: boolean }, o: PartOptions): Promise<void> {
+  const cells = exportCells(p.gridDir);
+  const saved = await exportSaved(p.dir, p.gridDir, cells, p.complete);
+  await writeJsonAtomic(join(p.dir, 'runs.json'), { part: p.target, lr: p.lr, complete: p.complete, spec: p.spec, fixed: exportFixed(p.gridDir), cells });
+  await writeJsonAtomic(join(p.dir, 'metrics.json'), { target: p.target, pairs: pairMetrics(p.gridDir, p.sources, p.target) });
+  o.log(`wrote ${join(p.dir, 'runs.json')} (${cells.length} runs${p.complete ? '' : `, not complete; ${saved} saved prompts in ${join(p.dir, 'saved')}`})`);
 }
 
 /**
