@@ -6,11 +6,14 @@
  *   node --conditions=@panda/source --import tsx experiments/paper-regime.ts sources [--workers 2]
  *   node --conditions=@panda/source --import tsx experiments/paper-regime.ts gate [--workers 2]
  *   node --conditions=@panda/source --import tsx experiments/paper-regime.ts target cb [--workers 2]
+ *   node --conditions=@panda/source --import tsx experiments/paper-regime.ts kd cb [--workers 2]
  *   node --conditions=@panda/source --import tsx experiments/paper-regime.ts report
  *
  * `sources --only probes` runs just the linear probes; `sources --only export` writes the committed
  * tables from what the sources' grid has finished so far, and `target <t> --only export` the same for a target (while it runs, or after it was stopped). `--smoke` runs the same pipeline with tiny settings in experiments/results/paper-regime/smoke/
- * (minutes; not a result). `report` reads only the committed tables.
+ * (minutes; not a result). `kd <t>` is the stronger-distillation arm on a target whose sweep is
+ * committed (λ = 1, plain-mean KD; prompt tuning, PoT and PANDA at seed 1; `<t>/kd-strong/`).
+ * `report` reads only the committed tables.
  */
 import { parseArgs } from 'node:util';
 import { gatePart, sourcesPart, targetPart } from './paper-regime/parts.js';
@@ -24,5 +27,6 @@ const [part, target] = positionals;
 if (part === 'sources') await sourcesPart({ ...options, ...(values.only === 'export' || values.only === 'probes' ? { only: values.only } : {}) });
 else if (part === 'gate') await gatePart(options);
 else if (part === 'target' && target) await targetPart(target, { ...options, ...(values.only === 'export' ? { only: values.only } : {}) });
+else if (part === 'kd' && target) await targetPart(target, { ...options, arm: 'kd-strong', ...(values.only === 'export' ? { only: values.only } : {}) });
 else if (part === 'report') log(`wrote ${await writeReport({ smoke: values.smoke, ...(values.out ? { out: values.out } : {}) })}`);
-else throw new Error(`usage: paper-regime.ts sources | gate | target <task> | report [--smoke] [--workers N]`);
+else throw new Error(`usage: paper-regime.ts sources | gate | target <task> | kd <task> | report [--smoke] [--workers N]`);

@@ -5,7 +5,7 @@ import { GridStore, listTransferMetrics, runGrid, selectionScoreOf, type GridSpe
 import { RUN_CONFIG_FILE, RUN_FILES, tuneMany, type TuneJob } from '@panda/tuner';
 import { experimentDataDir } from '../dataDir.js';
 import { exportCells, exportFixed, exportSaved, restoreGrid, writeJsonAtomic } from './committed.js';
-import { GATE, MODEL_LR, PANDA_LR_SHARE, PROBE_TUNING, ROOT, SEEDS, SMOKE, SOURCES, SOURCE_TUNING, SWEEP_LRS, TOP_SOURCES, targetTuning } from './settings.js';
+import { GATE, KD_STRONG, MODEL_LR, PANDA_LR_SHARE, PROBE_TUNING, ROOT, SEEDS, SMOKE, SOURCES, SOURCE_TUNING, SWEEP_LRS, TOP_SOURCES, targetTuning } from './settings.js';
 
 export interface PartOptions {
   workers?: number;
@@ -122,26 +122,27 @@ async function sourceGridDir(o: PartOptions): Promise<string> {
  * metric for every source → target pair). `only: 'export'` writes the two tables from what the grid
  * has finished so far (marked `complete: false`) without running anything.
  */
-export async function targetPart(target: string, o: PartOptions & { only?: 'export' }): Promise<void> {
-  const dir = join(partRoot(o), target);
+export async function targetPart(target: string, o: PartOptions & { only?: 'export'; arm?: 'kd-strong' }): Promise<void> {
+  const targetDir = join(partRoot(o), target);
+  const dir = o.arm ? join(targetDir, o.arm) : targetDir;
   await mkdir(dir, { recursive: true });
   const sources = sourceList(o).filter((s) => s !== target);
   const tuningFor = (lr: number) => ({ ...targetTuning(target, lr), ...(o.smoke ? SMOKE.caps : {}) });
   const common = { dataDir: experimentDataDir(), ...(o.workers ? { workers: o.workers } : {}) };
-  const lr = await sweepPart(target, dir, tuningFor, common, o);
+  const lr = await sweepPart(target, targetDir, tuningFor, common, o);
 
   const gridDir = join(dir, 'grid');
   const spec: GridSpecInput = {
     sources,
     targets: [target],
-    methods: ['prompt-tuning', 'model-tuning', 'pot', 'panda', 'panda-constant', 'panda-fusion'],
+    methods: o.arm ? ['prompt-tuning', 'pot', 'panda'] : ['prompt-tuning', 'model-tuning', 'pot', 'panda', 'panda-constant', 'panda-fusion'],
     tuning: tuningFor(lr),
     modelTuning: { modelLr: MODEL_LR },
     panda: { lr: lr * PANDA_LR_SHARE },
     // A deterministic teacher: its logits are computed once per example (λ = 0.1 and the released code's KD normalisation by default).
-    distill: { teacherDropout: false },
+    distill: { teacherDropout: false, ...(o.arm ? KD_STRONG : {}) },
     embedding: { samples: o.smoke ? 16 : 100, maxSeqLength: 64 },
-    seeds: o.smoke ? SMOKE.seeds : SEEDS,
+    seeds: o.arm ? [1] : o.smoke ? SMOKE.seeds : SEEDS,
     topSources: TOP_SOURCES,
     sourceGrid: await sourceGridDir(o),
     ...common,
@@ -153,7 +154,7 @@ export async function targetPart(target: string, o: PartOptions & { only?: 'expo
   const save = (complete: boolean) => exportTarget({ target, dir, gridDir, sources, lr, spec: committedSpec, complete }, o);
   // A complete committed grid is the result itself (its saved prompts are gone, so its pair metrics could not be recomputed): leave its files as they are.
   if (restored.complete) {
-    if (o.only !== 'export') await targetProbes(target, dir, tuningFor(lr), o);
+    if (o.only !== 'export' && !o.arm) await targetProbes(target, dir, tuningFor(lr), o);
     return;
   }
   if (o.only !== 'export') {
@@ -163,7 +164,7 @@ export async function targetPart(target: string, o: PartOptions & { only?: 'expo
   }
   // The store holds only finished cells (done or failed), so a partial export cannot tell how many are left: `complete` says whether the grid ran to its end.
   await save(o.only !== 'export');
-  if (o.only !== 'export') await targetProbes(target, dir, tuningFor(lr), o);
+  if (o.only !== 'export' && !o.arm) await targetProbes(target, dir, tuningFor(lr), o);
 }
 
 /** Seconds between two exports of a running target grid (so an interrupted session loses at most this much). */
