@@ -54,6 +54,24 @@ describe('paper-regime report', () => {
     expect(md).toContain('9 runs recorded (9 in the grids and the targets\' probes, 0 sources\' probes and gate runs; 1 failed: panda/mr/cb@s1), 0.1 CPU hours');
   });
 
+  it('keeps a target at chance in the per-target tables, marked, and out of the pooled statistics', async () => {
+    const root = fixture();
+    mkdirSync(join(root, 'copa'));
+    // COPA's runs: PANDA far below PoT, which would move every pooled row if it counted.
+    const copa = [
+      { ...run('prompt-tuning/copa@s1', 'prompt-tuning', null, 0.5, 0.52), target: 'copa' },
+      { ...run('pot/qqp/copa@s1', 'pot', 'qqp', 0.58, 0.6), target: 'copa' },
+      { ...run('panda/qqp/copa@s1', 'panda', 'qqp', 0.4, 0.41), target: 'copa' },
+    ];
+    writeFileSync(join(root, 'copa', 'runs.json'), JSON.stringify({ part: 'copa', lr: 0.03, complete: true, cells: copa }));
+    const md = readFileSync(await writeReport({ root }), 'utf8');
+    expect(md).toContain('| method | cb (partial) | copa (at chance) |');
+    expect(md).toMatch(/Left out of every pooled statistic[^\n]*\n\n- copa: every method is within/);
+    // The pooled rows are cb's alone, as in the first test.
+    expect(md).toContain('| PANDA − PoT | seed 1, every source | paper | 2 | 2.00 |');
+    expect(md).toContain('| pot | unbiased | 1/2 | 1/2 |');
+  });
+
   it('rewrites only the marked block of the results page, one heading level deeper', async () => {
     const root = fixture();
     const doc = join(root, 'panda.md');

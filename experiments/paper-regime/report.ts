@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrapMeanInterval, bootstrapSpearmanInterval, pairedDifferences, summary } from '@panda/transfer';
 import { spearman } from '@panda/datasets';
-import { ROOT, SOURCES, TARGETS, SMOKE } from './settings.js';
+import { AT_CHANCE, ROOT, SOURCES, TARGETS, SMOKE } from './settings.js';
 import { writeFileAtomic } from '@panda/runtime';
 import { kdArmSection, type ArmRow } from './kdArmSection.js';
 
@@ -52,7 +52,7 @@ class TargetRuns {
   constructor(readonly target: string, readonly cells: Row[], readonly partial = false) {}
   /** The column heading: the target, marked while its grid is still running. */
   get heading(): string {
-    return this.partial ? `${this.target} (partial)` : this.target;
+    return `${this.target}${this.partial ? ' (partial)' : ''}${AT_CHANCE[this.target] ? ' (at chance)' : ''}`;
   }
   done(kind: string, source?: string): Row[] {
     return this.cells.filter((c) => c.status === 'done' && c.kind === kind && (source === undefined || c.source === source));
@@ -316,6 +316,13 @@ function paperRows(runs: TargetRuns[]): string[] {
 }
 
 /** The markers of the block in docs/results/panda.md that `report` rewrites with the tables (one level deeper). */
+/** The targets left out of the pooled statistics because nothing learned them, each with its reason. */
+function atChanceLines(runs: TargetRuns[]): string[] {
+  const out = runs.filter((t) => AT_CHANCE[t.target]);
+  if (!out.length) return [];
+  return ['**Left out of every pooled statistic below (paired differences, negative transfer, the metrics\' ρ), because nothing learned them:**', '', ...out.map((t) => `- ${t.target}: ${AT_CHANCE[t.target]}.`), ''];
+}
+
 /** Each target's stronger-distillation arm, where one is committed (`<t>/kd-strong/runs.json`). */
 function armsOf(root: string): Map<string, ArmRow[]> {
   return new Map(TARGETS.flatMap((t) => {
@@ -343,12 +350,15 @@ export async function writeReport(options: { smoke?: boolean; out?: string; /** 
   const root = options.root ?? (options.smoke ? join(ROOT, 'smoke') : ROOT);
   const parts = loadParts(root);
   const sources = options.smoke ? SMOKE.sources : SOURCES;
+  const informative = parts.targets.filter((t) => !AT_CHANCE[t.target]);
   const tables = [
     ...computeSection(parts),
     ...sourcesSection(parts.sources, parts.probes, sources),
     ...gateSection(parts.gate, parts.sources, parts.probes),
     ...(parts.targets.length ? ['## Per target (dev %, mean ± std over seeds where seeds ran; STS-B mean(Pearson, Spearman) ×100)', '', ...targetTable(parts.targets, 'paper'), ...targetTable(parts.targets, 'unbiased'), ...paperRows(parts.targets)] : []),
-    ...(parts.targets.length ? [...differencesSection(parts.targets), ...negativeTransferSection(parts.targets), ...metricSection(root, parts.targets), ...firstEpochSection(parts.targets, sources)] : []),
+    ...atChanceLines(parts.targets),
+    ...(informative.length ? [...differencesSection(informative), ...negativeTransferSection(informative), ...metricSection(root, informative)] : []),
+    ...(parts.targets.length ? firstEpochSection(parts.targets, sources) : []),
     ...kdArmSection(armsOf(root), new Map(parts.targets.map((t) => [t.target, t.cells as ArmRow[]])), (c, p) => scoreOf(c as unknown as Row, p)),
   ];
   const md = [

@@ -81,5 +81,16 @@ export const PANDA_LR_SHARE = 0.7;
  */
 export const KD_STRONG = { lambda: 1, kdNorm: 'mean' } as const;
 
+/**
+ * Targets whose grid ran but where nothing learned the task: every method, the linear probe and model
+ * tuning included, stays at the majority class or within two standard errors of chance on dev. Their
+ * columns stay in the per-target tables, marked, and they are left out of every pooled statistic (a
+ * null result in a degenerate regime says nothing about the method). Each entry says why.
+ */
+export const AT_CHANCE: Record<string, string> = {
+  copa:
+    'every method is within ±10 points (two standard errors on 100 dev rows) of chance and at or below the majority class (55 %); as a pair task ("premise (question)" against "choice 1 / choice 2") a sentence encoder cannot tell the two choices apart, so COPA needs a multiple-choice head (one score per choice, as in the paper)',
+};
+
 /** Tiny settings for `--smoke` (the pipeline end to end in a few minutes, not a result). */
 export const SMOKE = { sources: ['sst2', 'mr', 'agnews'], caps: { maxTrainExamples: 48, maxEvalExamples: 24, maxSeqLength: 32, epochs: 2, earlyStoppingPatience: 0 }, seeds: [1, 2], lrs: [0.01, 0.03] };
