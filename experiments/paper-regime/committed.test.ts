@@ -119,5 +119,7 @@ describe('a target grid committed and rebuilt on a fresh machine', () => {
     await rm(gridDir, { recursive: true });
     expect(await restoreGrid(dir, gridDir, SPEC)).toEqual({ cells: 5, complete: true });
     expect(existsSync(join(gridDir, 'grid.sqlite'))).toBe(false);
+    // Settings changed since: refused, not taken as the result.
+    await expect(restoreGrid(dir, gridDir, { ...SPEC, seeds: [1] })).rejects.toThrow(/other settings/);
   });
 });

@@ -129,12 +129,12 @@ export async function restoreGrid(dir: string, gridDir: string, spec: unknown): 
   if (existsSync(join(gridDir, 'grid.sqlite')) || !existsSync(file)) return none;
   const committed = JSON.parse(await readFile(file, 'utf8')) as CommittedGrid;
   if (!committed.cells?.length) return none;
-  // A complete grid is the result itself: its saved prompts are gone, so a store rebuilt from it could
-  // not recompute what reads them (the pair metrics); nothing is rebuilt.
-  if (committed.complete === true) return { cells: committed.cells.filter((c) => c.status === 'done').length, complete: true };
   if (committed.spec !== undefined && JSON.stringify(committed.spec) !== JSON.stringify(spec)) {
     throw new Error(`${file} was made with other settings than this part runs now; move it aside to start over (committed: ${JSON.stringify(committed.spec)})`);
   }
+  // A complete grid is the result itself: its saved prompts are gone, so a store rebuilt from it could
+  // not recompute what reads them (the pair metrics); nothing is rebuilt.
+  if (committed.complete === true) return { cells: committed.cells.filter((c) => c.status === 'done').length, complete: true };
   // Failed cells are not restored (the grid retries them), nor, in an unfinished grid, a prompt
   // tuning or PoT run whose saved prompt was not committed (later runs start from it: it reruns).
   const done: CommittedCell[] = [];
