@@ -51,7 +51,7 @@ describe('paper-regime report', () => {
     expect(md).toContain('| linear probe on the frozen encoder (every seed) | 52.0 |');
     expect(md).toContain('| prompt tuning (every seed) | 66.7 ± 3.1 |');
     // Compute: 8 grid runs + 1 probe, one failure named, 8 × 60 s + 5 s.
-    expect(md).toContain('9 runs recorded (9 in the grids and the targets\' probes, 0 sources\' probes and gate runs; 1 failed: panda/mr/cb@s1), 0.1 CPU hours');
+    expect(md).toContain('9 runs recorded (9 in the grids and the targets\' probes, 0 in the stronger-distillation arms, 0 sources\' probes and gate runs; 1 failed: panda/mr/cb@s1), 0.1 CPU hours');
   });
 
   it('keeps a target at chance in the per-target tables, marked, and out of the pooled statistics', async () => {
@@ -70,6 +70,16 @@ describe('paper-regime report', () => {
     // The pooled rows are cb's alone, as in the first test.
     expect(md).toContain('| PANDA − PoT | seed 1, every source | paper | 2 | 2.00 |');
     expect(md).toContain('| pot | unbiased | 1/2 | 1/2 |');
+  });
+
+  it('counts the stronger-distillation arm\'s runs and their time in the compute line', async () => {
+    const root = fixture();
+    mkdirSync(join(root, 'cb', 'kd-strong'));
+    // Two arm runs of an hour each: 9 grid runs (8 × 60 s + 5 s) + 2 × 3600 s = 7685 s → 2.1 CPU hours.
+    const arm = [{ ...run('prompt-tuning/cb@s1', 'prompt-tuning', null, 0.6, 0.7), seconds: 3600 }, { ...run('panda/qqp/cb@s1', 'panda', 'qqp', 0.62, 0.7), seconds: 3600 }];
+    writeFileSync(join(root, 'cb', 'kd-strong', 'runs.json'), JSON.stringify({ part: 'cb', lr: 0.01, complete: true, cells: arm }));
+    const md = readFileSync(await writeReport({ root }), 'utf8');
+    expect(md).toContain('11 runs recorded (9 in the grids and the targets\' probes, 2 in the stronger-distillation arms, 0 sources\' probes and gate runs; 1 failed: panda/mr/cb@s1), 2.1 CPU hours');
   });
 
   it('rewrites only the marked block of the results page, one heading level deeper', async () => {
